@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from core.views import health
+from promises.views import promise_status
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("nested_admin/", include("nested_admin.urls")),
+    path("health/", health, name="health"),
+    path("status/<str:token>/", promise_status, name="promise-status"),
+]

@@ -1,0 +1,297 @@
+"""Customers, promise categories, service promises and their append-only transition trail."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+
+class Department(models.TextChoices):
+    SALES = "sales", _("Sales")
+    MARKETING = "marketing", _("Marketing")
+    PRESALES = "presales", _("Presales")
+
+
+class PromiseChannel(models.TextChoices):
+    OFFER = "offer", _("Offer")
+    CONTRACT = "contract", _("Contract")
+    CAMPAIGN = "campaign", _("Campaign")
+    CALL = "call", _("Call")
+    WEB = "web", _("Website")
+    SOCIAL_MEDIA = "social_media", _("Social media")
+    EMAIL = "email", _("Email")
+    MEETING = "meeting", _("Meeting")
+
+
+class Comparison(models.TextChoices):
+    AT_MOST = "lte", "≤"
+    AT_LEAST = "gte", "≥"
+    EXACTLY = "eq", "="
+
+    def is_kept(self, actual, target) -> bool:
+        if self == Comparison.AT_MOST:
+            return actual <= target
+        if self == Comparison.AT_LEAST:
+            return actual >= target
+        return actual == target
+
+
+class Customer(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    segment = models.CharField(_("segment"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="de")
+    crm_reference = models.CharField(_("CRM reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PromiseCategory(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    interim_notice_days = models.PositiveSmallIntegerField(
+        _("interim notice after (days)"),
+        default=5,
+        validators=[MinValueValidator(1)],
+        help_text=_("Days without a customer-visible update before the customer gets an interim notice."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("promise category")
+        verbose_name_plural = _("promise categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PromiseState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    REWORK = "rework", _("Rework")
+    APPROVED = "approved", _("Approved")
+    COMMITTED = "committed", _("Committed")
+    IN_DELIVERY = "in_delivery", _("In delivery")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    BROKEN = "broken", _("Broken")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    ON_HOLD = "on_hold", _("On hold")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+S = PromiseState
+# States a gate may pause, and so the states a resume may return to.
+HOLDABLE_STATES = [S.IN_REVIEW, S.COMMITTED, S.FULFILLED, S.BROKEN]
+# Before commitment the owner may still pull the promise back.
+WITHDRAWABLE_STATES = [S.DRAFT, S.IN_REVIEW, S.REWORK, S.APPROVED]
+# A lapsed condition of a conditional go sends these back to rework.
+CONDITION_LAPSE_STATES = [S.IN_REVIEW, S.APPROVED, S.COMMITTED, S.IN_DELIVERY]
+TERMINAL_STATES = [S.CLOSED, S.REJECTED, S.WITHDRAWN]
+
+
+def new_status_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ServicePromise(ConcurrentTransitionMixin, models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    category = models.ForeignKey(
+        PromiseCategory, on_delete=models.PROTECT, related_name="promises", verbose_name=_("category")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="promises",
+        verbose_name=_("customer"),
+    )
+    customer_segment = models.CharField(
+        _("customer segment"), max_length=100, blank=True,
+        help_text=_("For a marketing promise made to a segment rather than one customer."),
+    )
+    origin_department = models.CharField(_("origin department"), max_length=20, choices=Department.choices)
+    channel = models.CharField(_("channel made on"), max_length=20, choices=PromiseChannel.choices)
+    metric = models.CharField(_("metric"), max_length=120, help_text=_("e.g. response time"))
+    comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison.choices,
+                                  default=Comparison.AT_MOST)
+    target_value = models.DecimalField(_("target value"), max_digits=14, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=30, help_text=_("e.g. h, working days, %"))
+    due_date = models.DateField(_("due date"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_promises",
+        verbose_name=_("owner"),
+    )
+    crm_reference = models.CharField(_("CRM reference"), max_length=100, blank=True)
+    deal_value = models.DecimalField(_("deal value (EUR)"), max_digits=14, decimal_places=2,
+                                     null=True, blank=True, validators=[MinValueValidator(0)])
+
+    state = FSMField(_("state"), default=S.DRAFT, choices=PromiseState.choices, protected=True,
+                     db_index=True)
+    state_before_hold = models.CharField(max_length=20, choices=PromiseState.choices, blank=True)
+    rework_rounds = models.PositiveIntegerField(_("rework rounds"), default=0)
+    gate_plan = models.ForeignKey(
+        "qualitygates.GatePlan", on_delete=models.PROTECT, null=True, blank=True, related_name="promises",
+        help_text=_("The plan version this promise was submitted with; its gates are a snapshot of it."),
+    )
+    actual_value = models.DecimalField(_("actual value"), max_digits=14, decimal_places=3,
+                                       null=True, blank=True)
+    outcome_reason = models.TextField(_("outcome reason"), blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    status_token = models.CharField(max_length=64, unique=True, default=new_status_token, editable=False)
+    customer_visible_at = models.DateTimeField(
+        default=timezone.now,
+        help_text=_("When the customer last saw an update (state label change or interim notice)."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("service promise")
+        verbose_name_plural = _("service promises")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | ~models.Q(customer_segment=""),
+                name="promise_has_customer_or_segment",
+            ),
+        ]
+        indexes = [models.Index(fields=["category", "state"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    def clean(self) -> None:
+        if self.customer_id is None and not self.customer_segment:
+            raise ValidationError(_("A promise is made to a customer or, for marketing, a customer segment."))
+
+    @property
+    def commitment(self) -> str:
+        return f"{self.metric} {self.get_comparison_display()} {self.target_value.normalize():f} {self.unit}"
+
+    # --- transitions: bodies touch this row only; services own the side effects -------------
+    @transition(field=state, source=[S.DRAFT], target=S.IN_REVIEW)
+    def submit(self) -> None:
+        pass
+
+    @transition(field=state, source=[S.REWORK], target=S.IN_REVIEW)
+    def resubmit(self) -> None:
+        pass
+
+    @transition(field=state, source=[S.IN_REVIEW], target=S.APPROVED)
+    def approve(self) -> None:
+        pass
+
+    @transition(field=state, source=[S.IN_REVIEW, S.COMMITTED], target=S.REJECTED)
+    def reject(self) -> None:
+        pass
+
+    @transition(field=state, source=HOLDABLE_STATES, target=S.ON_HOLD)
+    def hold(self) -> None:
+        self.state_before_hold = self.state
+
+    @transition(field=state, source=[S.ON_HOLD], target=RETURN_VALUE(*HOLDABLE_STATES))
+    def resume(self) -> str:
+        previous, self.state_before_hold = self.state_before_hold, ""
+        return previous
+
+    @transition(field=state, source=CONDITION_LAPSE_STATES, target=S.REWORK)
+    def send_to_rework(self) -> None:
+        self.rework_rounds += 1
+
+    def _held_before_commitment(self) -> bool:
+        return self.state != S.ON_HOLD or self.state_before_hold == S.IN_REVIEW
+
+    @transition(field=state, source=[*WITHDRAWABLE_STATES, S.ON_HOLD], target=S.WITHDRAWN,
+                conditions=[_held_before_commitment])
+    def withdraw(self) -> None:
+        self.state_before_hold = ""
+
+    @transition(field=state, source=[S.APPROVED], target=S.COMMITTED)
+    def commit(self) -> None:
+        pass
+
+    @transition(field=state, source=[S.COMMITTED], target=S.IN_DELIVERY)
+    def start_delivery(self) -> None:
+        pass
+
+    @transition(field=state, source=[S.IN_DELIVERY], target=RETURN_VALUE(S.FULFILLED, S.BROKEN))
+    def verify(self, *, actual_value, reason: str) -> str:
+        self.actual_value = actual_value
+        self.outcome_reason = reason
+        self.verified_at = timezone.now()
+        kept = Comparison(self.comparison).is_kept(actual_value, self.target_value)
+        return S.FULFILLED if kept else S.BROKEN
+
+    @transition(field=state, source=[S.FULFILLED, S.BROKEN], target=S.IN_DELIVERY)
+    def reopen_verification(self) -> None:
+        self.actual_value = None
+        self.verified_at = None
+
+    @transition(field=state, source=[S.FULFILLED, S.BROKEN], target=S.CLOSED)
+    def close(self) -> None:
+        pass
+
+
+class TransitionLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # noqa: ARG002
+        raise PermissionError("The transition trail is append-only.")
+
+    def delete(self):
+        raise PermissionError("The transition trail is append-only.")
+
+
+class TrailSubject(models.TextChoices):
+    PROMISE = "promise", _("Promise")
+    GATE = "gate", _("Gate review")
+    CONDITION = "condition", _("Gate condition")
+
+
+class TransitionLog(models.Model):
+    """Append-only trail of every state change of a promise or one of its gate reviews."""
+
+    subject = models.CharField(max_length=10, choices=TrailSubject.choices, default=TrailSubject.PROMISE)
+    promise = models.ForeignKey(ServicePromise, on_delete=models.PROTECT, related_name="trail")
+    gate_review = models.ForeignKey(
+        "qualitygates.GateReview", on_delete=models.PROTECT, null=True, blank=True, related_name="trail"
+    )
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = TransitionLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("transition")
+        verbose_name_plural = _("transition trail")
+
+    def __str__(self) -> str:
+        subject = f"gate {self.gate_review_id}" if self.gate_review_id else f"promise {self.promise_id}"
+        return f"{subject}: {self.from_state} → {self.to_state} ({self.action})"
+
+    def save(self, *args, **kwargs):
+        # Integrity guard, not business logic: a written trail entry is never changed.
+        if self.pk is not None:
+            raise PermissionError("The transition trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The transition trail is append-only.")

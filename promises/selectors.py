@@ -1,0 +1,42 @@
+"""Reads on service promises."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from qualitygates.models import GateCheck, GateReview
+
+from .models import ServicePromise, TransitionLog
+
+
+def promise_list(*, user=None, state: str | None = None, category_id: int | None = None) -> QuerySet[ServicePromise]:
+    qs = ServicePromise.objects.select_related("category", "customer", "owner")
+    if state:
+        qs = qs.filter(state=state)
+    if category_id:
+        qs = qs.filter(category_id=category_id)
+    return qs
+
+
+def promise_detail(*, promise_id: int) -> ServicePromise | None:
+    """A promise with its gates, checks, conditions and trail: a fixed number of queries."""
+    return (
+        ServicePromise.objects.select_related("category", "customer", "owner", "gate_plan")
+        .prefetch_related(
+            Prefetch(
+                "gate_reviews",
+                queryset=GateReview.objects.select_related("owning_team", "decided_by")
+                .prefetch_related(Prefetch("checks", queryset=GateCheck.objects.order_by("order", "id")),
+                                  "conditions__owner")
+                .order_by("round", "order", "id"),
+            ),
+            Prefetch("trail", queryset=TransitionLog.objects.select_related("actor", "gate_review")
+                     .order_by("at", "id")),
+        )
+        .filter(pk=promise_id)
+        .first()
+    )
+
+
+def promise_by_status_token(*, token: str) -> ServicePromise | None:
+    return ServicePromise.objects.select_related("category").filter(status_token=token).first()

@@ -1,0 +1,207 @@
+"""Writes on service promises. Views, API, admin, tasks and commands call these and nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django_fsm import ConcurrentTransition, can_proceed
+
+from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
+from core.roles import is_manager, is_member, is_promise_maker
+from qualitygates import services as gates
+from qualitygates.models import GateStep
+from qualitygates.selectors import gate_plan_current
+
+from .models import Customer, PromiseCategory, PromiseState, ServicePromise
+from .transitions import apply_promise_transition
+
+EDITABLE_STATES = [PromiseState.DRAFT, PromiseState.REWORK]
+EDITABLE_FIELDS = (
+    "title", "description", "category", "customer", "customer_segment", "origin_department", "channel",
+    "metric", "comparison", "target_value", "unit", "due_date", "crm_reference", "deal_value",
+)
+
+
+def _validate(promise: ServicePromise) -> None:
+    try:
+        promise.full_clean(exclude=["owner", "gate_plan", "status_token", "state"])
+    except DjangoValidationError as exc:
+        fields = {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()}
+        raise ValidationFailed("The promise is not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()),
+                               code="invalid_promise", fields=fields) from exc
+
+
+def _lock_promise(promise_id: int) -> ServicePromise:
+    promise = ServicePromise.objects.select_for_update().filter(pk=promise_id).first()
+    if promise is None:
+        raise NotFound(f"Promise {promise_id} does not exist.")
+    return promise
+
+
+def _require_owner_or_manager(user, promise: ServicePromise, what: str) -> None:
+    if promise.owner_id != user.pk and not is_manager(user):
+        raise NotAllowed(f"Only the promise's owner or a manager may {what}.", code="not_owner")
+
+
+def promise_create(*, user, title: str, category: PromiseCategory, origin_department: str, channel: str,
+                   metric: str, target_value: Decimal, unit: str, due_date: dt.date,
+                   customer: Customer | None = None, customer_segment: str = "", description: str = "",
+                   comparison: str = "lte", crm_reference: str = "", deal_value: Decimal | None = None,
+                   owner=None) -> ServicePromise:
+    """Record a promise where it is made. It starts as a draft owned by the maker."""
+    if not is_promise_maker(user):
+        raise NotAllowed("Only sales, marketing, presales or managers record promises.", code="not_promise_maker")
+    if owner is not None and owner.pk != user.pk and not is_manager(user):
+        raise NotAllowed("Only a manager may record a promise on someone else's behalf.", code="not_manager")
+    promise = ServicePromise(
+        title=title, description=description, category=category, customer=customer,
+        customer_segment=customer_segment, origin_department=origin_department, channel=channel, metric=metric,
+        comparison=comparison, target_value=target_value, unit=unit, due_date=due_date,
+        owner=owner or user, crm_reference=crm_reference, deal_value=deal_value,
+    )
+    _validate(promise)
+    with transaction.atomic():
+        promise.save()
+    return promise
+
+
+def promise_update(*, promise_id: int, user, data: dict[str, Any]) -> ServicePromise:
+    """Edit a draft, or a promise sent back to rework."""
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"These fields cannot be edited: {', '.join(sorted(unknown))}.",
+                               code="not_editable", fields={k: "not editable" for k in unknown})
+    with transaction.atomic():
+        promise = _lock_promise(promise_id)
+        _require_owner_or_manager(user, promise, "edit it")
+        if promise.state not in EDITABLE_STATES:
+            raise IllegalTransition(f"A promise is edited only as a draft or in rework, not {promise.state}.",
+                                    code="not_editable_state")
+        for name, value in data.items():
+            setattr(promise, name, value)
+        _validate(promise)
+        promise.save()
+    return promise
+
+
+def promise_submit(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+    """Send a draft into review: snapshot its category's current gate plan and open the first gate."""
+    try:
+        with transaction.atomic():
+            promise = _lock_promise(promise_id)
+            _require_owner_or_manager(user, promise, "submit it")
+            if promise.state != PromiseState.DRAFT:
+                raise IllegalTransition(f"Only a draft can be submitted; this promise is {promise.state}.")
+            plan = gate_plan_current(category_id=promise.category_id)
+            if plan is None:
+                raise ValidationFailed(f"The category '{promise.category}' has no gate plan yet; a manager "
+                                       "must set one up before promises in it can be submitted.",
+                                       code="no_gate_plan")
+            promise.gate_plan = plan
+            apply_promise_transition(promise, "submit", actor=user, comment=comment)
+            gates.reviews_instantiate(promise=promise, plan=plan, round_no=1)
+            _start_approval(promise, user)
+    except ConcurrentTransition as exc:
+        raise Conflict("The promise was changed at the same moment; reload and try again.") from exc
+    return promise
+
+
+def _start_approval(promise: ServicePromise, user) -> None:
+    if gates.step_start(promise=promise, step=GateStep.APPROVAL, actor=user) is None:
+        gates.step_complete(promise=promise, step=GateStep.APPROVAL, actor=user,
+                            comment="The plan has no approval gates.")
+
+
+def promise_resubmit(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+    """After rework: a new round through the same gate snapshot, from the first gate."""
+    with transaction.atomic():
+        promise = _lock_promise(promise_id)
+        _require_owner_or_manager(user, promise, "resubmit it")
+        if promise.state != PromiseState.REWORK:
+            raise IllegalTransition(f"Only a promise in rework can be resubmitted; this one is {promise.state}.")
+        apply_promise_transition(promise, "resubmit", actor=user, comment=comment)
+        gates.reviews_copy(promise=promise, source=gates.snapshot_reviews(promise),
+                           round_no=promise.rework_rounds + 1)
+        _start_approval(promise, user)
+    return promise
+
+
+def promise_withdraw(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+    with transaction.atomic():
+        promise = _lock_promise(promise_id)
+        _require_owner_or_manager(user, promise, "withdraw it")
+        if not can_proceed(promise.withdraw):
+            raise IllegalTransition(f"A promise can be withdrawn only before commitment; this one is {promise.state}.")
+        gates.reviews_cancel_active(promise=promise, actor=user, comment="Promise withdrawn")
+        apply_promise_transition(promise, "withdraw", actor=user, comment=comment)
+    return promise
+
+
+def promise_commit(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+    """The approved promise is now given to the customer."""
+    with transaction.atomic():
+        promise = _lock_promise(promise_id)
+        _require_owner_or_manager(user, promise, "commit it")
+        apply_promise_transition(promise, "commit", actor=user, comment=comment)
+    return promise
+
+
+def promise_handover(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+    """Hand the committed promise to delivery: its delivery gates run, then delivery starts."""
+    with transaction.atomic():
+        promise = _lock_promise(promise_id)
+        _require_owner_or_manager(user, promise, "hand it over to delivery")
+        if promise.state != PromiseState.COMMITTED:
+            raise IllegalTransition(f"Only a committed promise is handed over; this one is {promise.state}.")
+        if promise.gate_reviews.filter(step=GateStep.DELIVERY, state__in=["open", "on_hold"]).exists():
+            raise IllegalTransition("The handover is already under way: a delivery gate is open.",
+                                    code="handover_under_way")
+        if gates.step_start(promise=promise, step=GateStep.DELIVERY, actor=user) is None:
+            gates.step_complete(promise=promise, step=GateStep.DELIVERY, actor=user, comment=comment or
+                                "The plan has no delivery gates.")
+    return promise
+
+
+def _parse_decimal(value: Any, name: str) -> Decimal:
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise ValidationFailed(f"{name} must be a number.", code="invalid", fields={name: "not a number"}) from exc
+    if not result.is_finite():
+        raise ValidationFailed(f"{name} must be a finite number.", code="invalid", fields={name: "not finite"})
+    return result
+
+
+def promise_verify(*, promise_id: int, user, actual_value: Any, reason: str = "") -> ServicePromise:
+    """Record what was actually delivered: the promise is fulfilled or broken by its own measure."""
+    actual = _parse_decimal(actual_value, "actual_value")
+    with transaction.atomic():
+        promise = _lock_promise(promise_id)
+        gate_team_ids = set(promise.gate_reviews.values_list("owning_team_id", flat=True))
+        if not (promise.owner_id == user.pk or is_manager(user) or any(is_member(user, t) for t in gate_team_ids)):
+            raise NotAllowed("Only the owner, a manager or a team owning one of its gates may verify a promise.",
+                             code="not_verifier")
+        if promise.state != PromiseState.IN_DELIVERY:
+            raise IllegalTransition(f"Only a promise in delivery is verified; this one is {promise.state}.")
+        apply_promise_transition(promise, "verify", actor=user, comment=reason, actual_value=actual,
+                                 reason=reason)
+        if promise.state == PromiseState.BROKEN and not reason.strip():
+            raise ValidationFailed("A broken promise needs the reason it was not kept.", code="reason_required",
+                                   fields={"reason": "required when the target was missed"})
+        gates.step_start(promise=promise, step=GateStep.CLOSURE, actor=user)
+    return promise
+
+
+def promise_close(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+    """Close a verified promise whose plan has no closure gate (otherwise the closure gate closes it)."""
+    with transaction.atomic():
+        promise = _lock_promise(promise_id)
+        _require_owner_or_manager(user, promise, "close it")
+        if promise.gate_reviews.filter(step=GateStep.CLOSURE).exclude(state="cancelled").exists():
+            raise IllegalTransition("This promise closes when its closure gate passes.", code="closure_gate")
+        apply_promise_transition(promise, "close", actor=user, comment=comment)
+    return promise

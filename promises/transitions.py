@@ -1,0 +1,67 @@
+"""The one way a promise changes state: run the FSM transition, save, log it, record the event.
+
+Called by the promise and gate services inside their transaction; it never commits by itself.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+
+from core.errors import IllegalTransition
+from notifications.models import EventKind
+from notifications.services import event_record
+
+from .customer_view import customer_status
+from .models import PromiseState as S
+from .models import ServicePromise, TrailSubject, TransitionLog
+
+EVENT_FOR_STATE = {
+    S.IN_REVIEW: EventKind.PROMISE_SUBMITTED,
+    S.APPROVED: EventKind.PROMISE_APPROVED,
+    S.REJECTED: EventKind.PROMISE_REJECTED,
+    S.ON_HOLD: EventKind.PROMISE_ON_HOLD,
+    S.REWORK: EventKind.PROMISE_REWORK,
+    S.WITHDRAWN: EventKind.PROMISE_WITHDRAWN,
+    S.COMMITTED: EventKind.PROMISE_COMMITTED,
+    S.IN_DELIVERY: EventKind.PROMISE_IN_DELIVERY,
+    S.FULFILLED: EventKind.PROMISE_FULFILLED,
+    S.BROKEN: EventKind.PROMISE_BROKEN,
+    S.CLOSED: EventKind.PROMISE_CLOSED,
+}
+
+
+def _kept(promise: ServicePromise) -> bool | None:
+    if promise.actual_value is None:
+        return None
+    from .models import Comparison
+
+    return Comparison(promise.comparison).is_kept(promise.actual_value, promise.target_value)
+
+
+def apply_promise_transition(promise: ServicePromise, action: str, *, actor, comment: str = "",
+                             gate_review=None, **kwargs) -> ServicePromise:
+    method = getattr(promise, action)
+    before = promise.state
+    label_before = customer_status(before, verified_kept=_kept(promise)).key
+    try:
+        method(**kwargs)
+    except TransitionNotAllowed as exc:
+        raise IllegalTransition(
+            f"A promise in state '{before}' cannot {action.replace('_', ' ')}.", code="illegal_transition"
+        ) from exc
+    now = timezone.now()
+    if customer_status(promise.state, verified_kept=_kept(promise)).key != label_before:
+        promise.customer_visible_at = now
+    promise.save()
+    TransitionLog.objects.create(
+        subject=TrailSubject.PROMISE, promise=promise, gate_review=gate_review, action=action, from_state=before, to_state=promise.state,
+        actor=actor, comment=comment, at=now,
+    )
+    kind = EVENT_FOR_STATE.get(S(promise.state))
+    if action == "resume":
+        kind = EventKind.PROMISE_RESUMED
+    if kind:
+        event_record(kind=kind, promise=promise, gate_review=gate_review, actor=actor,
+                     payload={"from": before, "to": promise.state, "comment": comment})
+    return promise

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.http import require_GET
+
+from .customer_view import customer_status
+from .models import Comparison
+from .selectors import promise_by_status_token
+
+
+@require_GET
+def promise_status(request, token: str):
+    """The customer's view of one promise: no login, nothing internal."""
+    promise = promise_by_status_token(token=token)
+    if promise is None or promise.state == "draft":
+        raise Http404("Unknown status link.")
+    kept = None
+    if promise.actual_value is not None:
+        kept = Comparison(promise.comparison).is_kept(promise.actual_value, promise.target_value)
+    language = request.GET.get("lang") or (promise.customer.language if promise.customer_id else None)
+    with translation.override(language if language in ("en", "de") else translation.get_language()):
+        status = customer_status(promise.state, verified_kept=kept)
+        return render(request, "promises/status.html", {
+            "promise": promise, "status": status,
+            "last_update": promise.customer_visible_at,
+        })

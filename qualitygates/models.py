@@ -1,0 +1,319 @@
+"""Gate plans, gate definitions and criteria, working calendars, and gate reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value}) from exc
+
+
+def validate_weekdays(value: str) -> None:
+    try:
+        days = [int(d) for d in value.split(",") if d.strip()]
+    except ValueError as exc:
+        raise ValidationError(_("Working days are weekday numbers 0 (Monday) to 6 (Sunday), comma separated.")) from exc
+    if not days or any(d < 0 or d > 6 for d in days):
+        raise ValidationError(_("Working days are weekday numbers 0 (Monday) to 6 (Sunday), comma separated."))
+
+
+class WorkingCalendar(models.Model):
+    """The working time of a team: gate time limits count in it."""
+
+    team = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="working_calendar")
+    time_zone = models.CharField(max_length=64, default="Europe/Berlin", validators=[validate_timezone])
+    working_days = models.CharField(
+        max_length=20, default="0,1,2,3,4", validators=[validate_weekdays],
+        help_text=_("Weekday numbers, 0 = Monday … 6 = Sunday."),
+    )
+    day_starts = models.TimeField(default=dt.time(8, 0))
+    day_ends = models.TimeField(default=dt.time(17, 0))
+    holiday_country = models.CharField(max_length=2, default="DE", blank=True,
+                                       help_text=_("ISO country code for public holidays; empty for none."))
+    holiday_subdivision = models.CharField(max_length=10, blank=True,
+                                           help_text=_("State, e.g. BY for Bavaria or NW for North Rhine-Westphalia."))
+
+    class Meta:
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendars")
+
+    def __str__(self) -> str:
+        return f"{self.team.name}: {self.day_starts:%H:%M}–{self.day_ends:%H:%M}"
+
+    def clean(self) -> None:
+        if self.day_ends <= self.day_starts:
+            raise ValidationError(_("The working day must end after it starts."))
+        if self.holiday_country:
+            import holidays
+
+            try:
+                holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision or None)
+            except NotImplementedError as exc:
+                raise ValidationError(str(exc)) from exc
+
+
+class CalendarClosure(models.Model):
+    """A team's own non-working day (company holiday, works outing) on top of public holidays."""
+
+    calendar = models.ForeignKey(WorkingCalendar, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        unique_together = [("calendar", "date")]
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"
+
+
+class GateStep(models.TextChoices):
+    """The lifecycle step a gate guards."""
+
+    APPROVAL = "approval", _("Before approval")
+    DELIVERY = "delivery", _("Before delivery")
+    CLOSURE = "closure", _("Before closure")
+
+
+STEP_ORDER = [GateStep.APPROVAL, GateStep.DELIVERY, GateStep.CLOSURE]
+
+
+class GatePlan(models.Model):
+    """The ordered gates a promise category goes through. Promises keep a snapshot of it."""
+
+    category = models.ForeignKey("promises.PromiseCategory", on_delete=models.PROTECT,
+                                 related_name="gate_plans")
+    version = models.PositiveIntegerField(default=1)
+    name = models.CharField(max_length=150)
+    change_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["category__name", "-version"]
+        unique_together = [("category", "version")]
+        verbose_name = _("gate plan")
+        verbose_name_plural = _("gate plans")
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.version})"
+
+
+class GateDefinition(models.Model):
+    plan = models.ForeignKey(GatePlan, on_delete=models.CASCADE, related_name="definitions")
+    order = models.PositiveSmallIntegerField(default=1)
+    name = models.CharField(max_length=150)
+    step = models.CharField(max_length=20, choices=GateStep.choices)
+    owning_team = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="owned_gates")
+    decision_hours = models.PositiveIntegerField(
+        _("decision time limit (working hours)"), validators=[MinValueValidator(1)], default=16,
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["plan", "order", "id"]
+        verbose_name = _("gate definition")
+        verbose_name_plural = _("gate definitions")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_step_display()})"
+
+
+class Requirement(models.TextChoices):
+    MUST = "must", _("Must meet")
+    SHOULD = "should", _("Should meet")
+
+
+class GateCriterion(models.Model):
+    definition = models.ForeignKey(GateDefinition, on_delete=models.CASCADE, related_name="criteria")
+    order = models.PositiveSmallIntegerField(default=1)
+    text = models.CharField(max_length=300)
+    requirement = models.CharField(max_length=10, choices=Requirement.choices, default=Requirement.MUST)
+    weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(100)])
+
+    class Meta:
+        ordering = ["definition", "order", "id"]
+        verbose_name = _("gate criterion")
+        verbose_name_plural = _("gate criteria")
+
+    def __str__(self) -> str:
+        return f"[{self.requirement}] {self.text}"
+
+
+class ReviewState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    OPEN = "open", _("Open")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+    ON_HOLD = "on_hold", _("On hold")
+    RECYCLED = "recycled", _("Recycled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Decision(models.TextChoices):
+    GO = "go", _("Go")
+    KILL = "kill", _("Kill")
+    HOLD = "hold", _("Hold")
+    RECYCLE = "recycle", _("Recycle")
+
+
+R = ReviewState
+
+
+class GateReview(ConcurrentTransitionMixin, models.Model):
+    """One gate's run for one promise: a snapshot of its definition at submission."""
+
+    promise = models.ForeignKey("promises.ServicePromise", on_delete=models.CASCADE, related_name="gate_reviews")
+    definition = models.ForeignKey(GateDefinition, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="reviews")
+    round = models.PositiveIntegerField(default=1, help_text=_("Submission round (1 + rework rounds)."))
+    order = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=150)
+    step = models.CharField(max_length=20, choices=GateStep.choices)
+    owning_team = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="gate_reviews")
+    decision_hours = models.PositiveIntegerField()
+
+    state = FSMField(default=R.PENDING, choices=ReviewState.choices, protected=True, db_index=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    hold_started_at = models.DateTimeField(null=True, blank=True)
+    remaining_seconds_at_hold = models.IntegerField(null=True, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="gate_decisions")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["promise", "round", "order", "id"]
+        verbose_name = _("gate review")
+        verbose_name_plural = _("gate reviews")
+        indexes = [models.Index(fields=["owning_team", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} · promise #{self.promise_id} (round {self.round})"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state == R.OPEN and self.due_at is not None and self.due_at < timezone.now()
+
+    @transition(field=state, source=[R.PENDING], target=R.OPEN)
+    def open(self, *, now, due_at) -> None:
+        self.opened_at = now
+        self.due_at = due_at
+
+    @transition(field=state, source=[R.OPEN], target=R.PASSED)
+    def go(self, *, user, now, comment: str) -> None:
+        self._record_decision(Decision.GO, user, now, comment)
+
+    @transition(field=state, source=[R.OPEN], target=R.FAILED)
+    def kill(self, *, user, now, comment: str) -> None:
+        self._record_decision(Decision.KILL, user, now, comment)
+
+    @transition(field=state, source=[R.OPEN], target=R.ON_HOLD)
+    def hold(self, *, user, now, comment: str, remaining_seconds: int) -> None:
+        self._record_decision(Decision.HOLD, user, now, comment)
+        self.hold_started_at = now
+        self.remaining_seconds_at_hold = remaining_seconds
+
+    @transition(field=state, source=[R.ON_HOLD], target=R.OPEN)
+    def resume(self, *, due_at) -> None:
+        self.due_at = due_at
+        self.hold_started_at = None
+        self.remaining_seconds_at_hold = None
+        self.decision = ""
+        self.decided_by = None
+        self.decided_at = None
+
+    @transition(field=state, source=[R.OPEN], target=R.RECYCLED)
+    def recycle(self, *, user, now, comment: str) -> None:
+        self._record_decision(Decision.RECYCLE, user, now, comment)
+
+    @transition(field=state, source=[R.PENDING, R.OPEN, R.ON_HOLD], target=R.CANCELLED)
+    def cancel(self) -> None:
+        pass
+
+    def _record_decision(self, decision, user, now, comment) -> None:
+        self.decision = decision
+        self.decided_by = user
+        self.decided_at = now
+        self.comment = comment
+
+
+class CheckResult(models.TextChoices):
+    UNCHECKED = "", _("Not checked")
+    MET = "met", _("Met")
+    NOT_MET = "not_met", _("Not met")
+    NOT_APPLICABLE = "na", _("Not applicable")
+
+
+class GateCheck(models.Model):
+    """One criterion of a gate review, copied from the plan at submission."""
+
+    review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="checks")
+    criterion = models.ForeignKey(GateCriterion, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="checks")
+    order = models.PositiveSmallIntegerField(default=1)
+    text = models.CharField(max_length=300)
+    requirement = models.CharField(max_length=10, choices=Requirement.choices)
+    weight = models.PositiveSmallIntegerField(default=1)
+    result = models.CharField(max_length=10, choices=CheckResult.choices, blank=True, default="")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["review", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.text}: {self.get_result_display()}"
+
+
+class ConditionState(models.TextChoices):
+    OPEN = "open", _("Open")
+    MET = "met", _("Met")
+    LAPSED = "lapsed", _("Lapsed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class GateCondition(ConcurrentTransitionMixin, models.Model):
+    """A condition of a conditional go: it must be met by its due time or the promise goes to rework."""
+
+    review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="conditions")
+    description = models.CharField(max_length=300)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gate_conditions")
+    due_at = models.DateTimeField(db_index=True)
+    state = FSMField(default=ConditionState.OPEN, choices=ConditionState.choices, protected=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @transition(field=state, source=[ConditionState.OPEN], target=ConditionState.MET)
+    def meet(self, *, user, now, note: str) -> None:
+        self.resolved_at, self.resolved_by, self.note = now, user, note
+
+    @transition(field=state, source=[ConditionState.OPEN], target=ConditionState.LAPSED)
+    def lapse(self, *, now) -> None:
+        self.resolved_at = now
+
+    @transition(field=state, source=[ConditionState.OPEN], target=ConditionState.CANCELLED)
+    def cancel(self, *, now) -> None:
+        self.resolved_at = now
