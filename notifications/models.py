@@ -27,6 +27,11 @@ class EventKind(models.TextChoices):
     PROMISE_CLOSED = "promise_closed", "Promise closed"
     INTERIM_NOTICE_DUE = "interim_notice_due", "Interim notice due"
     GUIDANCE_PUBLISHED = "guidance_published", "Guidance published"
+    FEEDBACK_RECEIVED = "feedback_received", "Feedback received"
+    IMPROVEMENT_PROPOSED = "improvement_proposed", "Improvement proposed"
+    IMPROVEMENT_CHANGED = "improvement_changed", "Improvement changed state"
+    EARLY_WARNING = "early_warning", "Early warning: category break rate"
+    GATE_ESCAPE_FLAGGED = "gate_escape_flagged", "Gate escape rate flagged"
     WEEKLY_DIGEST = "weekly_digest", "Weekly digest"
 
 
