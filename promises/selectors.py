@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from qualitygates.models import GateCheck, GateReview
 
-from .models import ServicePromise, TransitionLog
+from .models import Customer, PromiseCategory, ServicePromise, TransitionLog
 
 
 def promise_list(*, user=None, state: str | None = None, category_id: int | None = None) -> QuerySet[ServicePromise]:
@@ -40,3 +40,17 @@ def promise_detail(*, promise_id: int) -> ServicePromise | None:
 
 def promise_by_status_token(*, token: str) -> ServicePromise | None:
     return ServicePromise.objects.select_related("category").filter(status_token=token).first()
+
+
+def customer_list() -> QuerySet[Customer]:
+    return Customer.objects.order_by("name", "id")
+
+
+def category_list() -> QuerySet[PromiseCategory]:
+    return PromiseCategory.objects.order_by("name", "id")
+
+
+def promise_trail(*, promise_id: int) -> QuerySet[TransitionLog]:
+    """The append-only trail of one promise and its gates, oldest first."""
+    return (TransitionLog.objects.filter(promise_id=promise_id)
+            .select_related("actor", "gate_review").order_by("at", "id"))

@@ -205,3 +205,31 @@ def promise_close(*, promise_id: int, user, comment: str = "") -> ServicePromise
             raise IllegalTransition("This promise closes when its closure gate passes.", code="closure_gate")
         apply_promise_transition(promise, "close", actor=user, comment=comment)
     return promise
+
+
+def customer_create(*, user, name: str, segment: str = "", email: str = "", language: str = "de",
+                    crm_reference: str = "") -> Customer:
+    """Promise makers record the customers they make promises to."""
+    if not is_promise_maker(user):
+        raise NotAllowed("Only sales, marketing, presales or managers record customers.", code="not_promise_maker")
+    customer = Customer(name=name, segment=segment, email=email, language=language, crm_reference=crm_reference)
+    try:
+        customer.full_clean()
+    except DjangoValidationError as exc:
+        fields = {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()}
+        raise ValidationFailed("The customer is not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()),
+                               code="invalid_customer", fields=fields) from exc
+    with transaction.atomic():
+        customer.save()
+    return customer
+
+
+def promise_delete(*, promise_id: int, user) -> None:
+    """A draft was never shown to anyone: its owner may discard it. After that, withdraw it."""
+    with transaction.atomic():
+        promise = _lock_promise(promise_id)
+        _require_owner_or_manager(user, promise, "delete it")
+        if promise.state != PromiseState.DRAFT:
+            raise IllegalTransition(f"Only a draft can be deleted; this promise is {promise.state}. "
+                                    "Withdraw it instead.", code="not_draft")
+        promise.delete()
