@@ -11,6 +11,7 @@ from django.db import transaction
 from django_fsm import ConcurrentTransition, can_proceed
 
 from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
+from core.ids import as_id
 from core.roles import is_manager, is_member, is_promise_maker
 from qualitygates import services as gates
 from qualitygates.models import GateStep
@@ -36,7 +37,8 @@ def _validate(promise: ServicePromise) -> None:
 
 
 def _lock_promise(promise_id: int) -> ServicePromise:
-    promise = ServicePromise.objects.select_for_update().filter(pk=promise_id).first()
+    pk = as_id(promise_id)
+    promise = ServicePromise.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
     if promise is None:
         raise NotFound(f"Promise {promise_id} does not exist.")
     return promise
@@ -81,8 +83,16 @@ def promise_update(*, promise_id: int, user, data: dict[str, Any]) -> ServicePro
         if promise.state not in EDITABLE_STATES:
             raise IllegalTransition(f"A promise is edited only as a draft or in rework, not {promise.state}.",
                                     code="not_editable_state")
-        for name, value in data.items():
-            setattr(promise, name, value)
+        category = data.get("category", promise.category)
+        if promise.state == PromiseState.REWORK and getattr(category, "pk", category) != promise.category_id:
+            raise ValidationFailed("The category of a promise in rework is fixed: its gates are a snapshot of "
+                                   "that category's plan. Withdraw it and record a new promise instead.",
+                                   code="category_fixed", fields={"category": "fixed after submission"})
+        try:
+            for name, value in data.items():
+                setattr(promise, name, value)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailed(f"The promise is not valid: {exc}", code="invalid_promise") from exc
         _validate(promise)
         promise.save()
     return promise
@@ -137,6 +147,7 @@ def promise_withdraw(*, promise_id: int, user, comment: str = "") -> ServiceProm
         if not can_proceed(promise.withdraw):
             raise IllegalTransition(f"A promise can be withdrawn only before commitment; this one is {promise.state}.")
         gates.reviews_cancel_active(promise=promise, actor=user, comment="Promise withdrawn")
+        gates.conditions_cancel_open(promise=promise, actor=user, comment="Promise withdrawn")
         apply_promise_transition(promise, "withdraw", actor=user, comment=comment)
     return promise
 
@@ -179,6 +190,8 @@ def _parse_decimal(value: Any, name: str) -> Decimal:
 def promise_verify(*, promise_id: int, user, actual_value: Any, reason: str = "") -> ServicePromise:
     """Record what was actually delivered: the promise is fulfilled or broken by its own measure."""
     actual = _parse_decimal(actual_value, "actual_value")
+    if not isinstance(reason, str):
+        raise ValidationFailed("The reason is text.", code="invalid", fields={"reason": "not text"})
     with transaction.atomic():
         promise = _lock_promise(promise_id)
         gate_team_ids = set(promise.gate_reviews.values_list("owning_team_id", flat=True))

@@ -40,7 +40,8 @@ def _kept(promise: ServicePromise) -> bool | None:
 
 
 def apply_promise_transition(promise: ServicePromise, action: str, *, actor, comment: str = "",
-                             gate_review=None, **kwargs) -> ServicePromise:
+                             gate_review=None, now=None, **kwargs) -> ServicePromise:
+    """`now` lets a caller stamp every entry of one change with the same moment (e.g. a sweep's time)."""
     method = getattr(promise, action)
     before = promise.state
     label_before = customer_status(before, verified_kept=_kept(promise)).key
@@ -50,7 +51,7 @@ def apply_promise_transition(promise: ServicePromise, action: str, *, actor, com
         raise IllegalTransition(
             f"A promise in state '{before}' cannot {action.replace('_', ' ')}.", code="illegal_transition"
         ) from exc
-    now = timezone.now()
+    now = now or timezone.now()
     if customer_status(promise.state, verified_kept=_kept(promise)).key != label_before:
         promise.customer_visible_at = now
     promise.save()

@@ -13,9 +13,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
+from core.ids import as_id
 from core.roles import is_manager, is_member
 from notifications.models import EventKind
 from notifications.services import event_record
@@ -58,14 +60,15 @@ def _log_review(review: GateReview, action: str, before: str, *, actor, comment:
     )
 
 
-def _review_transition(review: GateReview, action: str, *, actor, trail_comment: str = "", **kwargs) -> None:
+def _review_transition(review: GateReview, action: str, *, actor, trail_comment: str = "",
+                       at: dt.datetime | None = None, **kwargs) -> None:
     before = review.state
     try:
         getattr(review, action)(**kwargs)
     except TransitionNotAllowed as exc:
         raise IllegalTransition(f"A gate review in state '{before}' cannot {action}.") from exc
     review.save()
-    _log_review(review, action, before, actor=actor, comment=trail_comment)
+    _log_review(review, action, before, actor=actor, comment=trail_comment, now=at or kwargs.get("now"))
 
 
 def reviews_instantiate(*, promise: ServicePromise, plan: GatePlan, round_no: int) -> list[GateReview]:
@@ -115,9 +118,9 @@ def snapshot_reviews(promise: ServicePromise, *, step: GateStep | None = None) -
     return list(qs)
 
 
-def reviews_cancel_active(*, promise: ServicePromise, actor, comment: str) -> None:
+def reviews_cancel_active(*, promise: ServicePromise, actor, comment: str, now: dt.datetime | None = None) -> None:
     for review in promise.gate_reviews.filter(state__in=ACTIVE_REVIEW_STATES).order_by("order", "id"):
-        _review_transition(review, "cancel", actor=actor, trail_comment=comment)
+        _review_transition(review, "cancel", actor=actor, trail_comment=comment, at=now)
 
 
 def step_start(*, promise: ServicePromise, step: GateStep, actor, now: dt.datetime | None = None) -> GateReview | None:
@@ -134,20 +137,23 @@ def step_start(*, promise: ServicePromise, step: GateStep, actor, now: dt.dateti
     return review
 
 
-def step_complete(*, promise: ServicePromise, step: GateStep, actor, gate_review=None, comment: str = "") -> None:
+def step_complete(*, promise: ServicePromise, step: GateStep, actor, gate_review=None, comment: str = "",
+                  now: dt.datetime | None = None) -> None:
     """All gates of the step passed (or it has none): move the promise on."""
     action = {GateStep.APPROVAL: "approve", GateStep.DELIVERY: "start_delivery", GateStep.CLOSURE: "close"}[step]
-    apply_promise_transition(promise, action, actor=actor, comment=comment, gate_review=gate_review)
+    apply_promise_transition(promise, action, actor=actor, comment=comment, gate_review=gate_review, now=now)
 
 
 # --- decide ---------------------------------------------------------------------------------------
 
 def _lock(review_id: int) -> tuple[ServicePromise, GateReview]:
-    promise_id = GateReview.objects.filter(pk=review_id).values_list("promise_id", flat=True).first()
+    pk = as_id(review_id)
+    promise_id = (GateReview.objects.filter(pk=pk).values_list("promise_id", flat=True).first()
+                  if pk is not None else None)
     if promise_id is None:
         raise NotFound(f"Gate review {review_id} does not exist.")
     promise = ServicePromise.objects.select_for_update().get(pk=promise_id)
-    review = GateReview.objects.select_for_update().select_related("owning_team").get(pk=review_id)
+    review = GateReview.objects.select_for_update().select_related("owning_team").get(pk=pk)
     return promise, review
 
 
@@ -166,9 +172,16 @@ def _apply_checks(review: GateReview, checks: Iterable[dict[str, Any]], *, decis
     errors: dict[str, str] = {}
     seen: set[int] = set()
     for i, item in enumerate(checks):
-        check_id = item.get("check") or item.get("id")
+        if not isinstance(item, dict):
+            errors[f"checks[{i}]"] = "A check is an object with check, result and note."
+            continue
+        check_id = as_id(item.get("check", item.get("id")))
         result = item.get("result", "")
-        note = (item.get("note") or "").strip()
+        note = item.get("note") or ""
+        if not isinstance(note, str):
+            errors[f"checks[{i}]"] = "A check's note is text."
+            continue
+        note = note.strip()
         if check_id not in existing:
             errors[f"checks[{i}]"] = f"Check {check_id!r} is not a criterion of this gate."
             continue
@@ -203,14 +216,26 @@ def _apply_checks(review: GateReview, checks: Iterable[dict[str, Any]], *, decis
 def _validate_conditions(conditions: Iterable[dict[str, Any]], *, now: dt.datetime) -> list[dict[str, Any]]:
     User = get_user_model()
     items = list(conditions)
-    owner_ids = {c.get("owner") for c in items}
-    owners = User.objects.filter(pk__in=[o for o in owner_ids if isinstance(o, int)], is_active=True).in_bulk()
     errors: dict[str, str] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors[f"conditions[{i}]"] = "A condition is an object with description, owner and due_at."
+    if errors:
+        raise ValidationFailed("Some conditions are invalid.", code="invalid_conditions", fields=errors)
+    owner_ids = {as_id(c.get("owner")) for c in items} - {None}
+    owners = User.objects.filter(pk__in=owner_ids, is_active=True).in_bulk()
     cleaned = []
     for i, item in enumerate(items):
-        description = (item.get("description") or "").strip()
-        owner = owners.get(item.get("owner"))
+        description = item.get("description") or ""
+        description = description.strip() if isinstance(description, str) else ""
+        owner = owners.get(as_id(item.get("owner")))
         due_at = item.get("due_at")
+        if isinstance(due_at, str):
+            # The API hands ISO 8601 text through; anything unparseable fails the check below.
+            try:
+                due_at = parse_datetime(due_at)
+            except ValueError:
+                due_at = None
         if not description:
             errors[f"conditions[{i}]"] = "A condition needs a description."
         elif owner is None:
@@ -219,6 +244,8 @@ def _validate_conditions(conditions: Iterable[dict[str, Any]], *, now: dt.dateti
             errors[f"conditions[{i}]"] = "A condition needs a due date and time (with time zone)."
         elif due_at <= now:
             errors[f"conditions[{i}]"] = "A condition's due date must lie in the future."
+        elif len(description) > GateCondition._meta.get_field("description").max_length:
+            errors[f"conditions[{i}]"] = "A condition's description is at most 300 characters."
         else:
             cleaned.append({"description": description, "owner": owner, "due_at": due_at})
     if errors:
@@ -232,7 +259,14 @@ def gate_decide(*, review_id: int, user, decision: str, comment: str = "",
     if decision not in Decision.values:
         raise ValidationFailed(f"Decision must be one of {', '.join(Decision.values)}.", code="invalid_decision",
                                fields={"decision": "unknown decision"})
+    if comment is not None and not isinstance(comment, str):
+        raise ValidationFailed("The comment is text.", code="invalid", fields={"comment": "not text"})
     comment = (comment or "").strip()
+    for name, value in (("checks", checks), ("conditions", conditions)):
+        if value is not None and not isinstance(value, list | tuple):
+            raise ValidationFailed(f"{name.capitalize()} are a list.", code=f"invalid_{name}",
+                                   fields={name: "not a list"})
+    checks = list(checks or ())
     conditions = list(conditions or ())
     if decision != Decision.GO and conditions:
         raise ValidationFailed("Only a go can carry conditions.", code="conditions_need_go")
@@ -242,17 +276,18 @@ def gate_decide(*, review_id: int, user, decision: str, comment: str = "",
     try:
         with transaction.atomic():
             promise, review = _lock(review_id)
+            # Permission first: someone outside the team learns nothing about the gate's progress.
+            _require_decider(user, review, promise)
             if review.state != ReviewState.OPEN:
                 if review.state in DECIDED_REVIEW_STATES:
                     raise Conflict(f"The gate '{review.name}' has already been decided ({review.state}).",
                                    code="already_decided")
                 raise IllegalTransition(f"The gate '{review.name}' is {review.state}, not open for a decision.")
-            _require_decider(user, review, promise)
             if decision == Decision.KILL and review.step == GateStep.CLOSURE:
                 raise ValidationFailed("A closure gate cannot kill a delivered promise; recycle sends the "
                                        "verification back.", code="kill_at_closure")
             now = timezone.now()
-            touched = _apply_checks(review, checks or (), decision=decision)
+            touched = _apply_checks(review, checks, decision=decision)
             cleaned_conditions = _validate_conditions(conditions, now=now) if conditions else []
             GateCheck.objects.bulk_update(touched, ["result", "note"])
             _decide(promise, review, decision, user=user, now=now, comment=comment, conditions=cleaned_conditions)
@@ -266,7 +301,7 @@ def _decide(promise, review, decision, *, user, now, comment, conditions) -> Non
     if decision == Decision.HOLD:
         remaining = working_seconds_between(now, review.due_at, team_calendar(review.owning_team_id))
         _review_transition(review, "hold", actor=user, trail_comment=comment, user=user, now=now,
-                           remaining_seconds=int(max(0, remaining)))
+                           comment=comment, remaining_seconds=int(max(0, remaining)))
     else:
         _review_transition(review, decision, actor=user, trail_comment=comment, user=user, now=now, comment=comment)
     for c in conditions:
@@ -277,22 +312,29 @@ def _decide(promise, review, decision, *, user, now, comment, conditions) -> Non
 
     if decision == Decision.GO:
         if step_start(promise=promise, step=review.step, actor=user, now=now) is None:
-            step_complete(promise=promise, step=review.step, actor=user, gate_review=review,
+            step_complete(promise=promise, step=review.step, actor=user, gate_review=review, now=now,
                           comment=f"All gates of step '{review.get_step_display()}' passed.")
     elif decision == Decision.KILL:
-        reviews_cancel_active(promise=promise, actor=user, comment="Promise rejected at gate " + review.name)
-        apply_promise_transition(promise, "reject", actor=user, comment=comment, gate_review=review)
+        reviews_cancel_active(promise=promise, actor=user, comment="Promise rejected at gate " + review.name,
+                              now=now)
+        conditions_cancel_open(promise=promise, actor=user, comment="Promise rejected at gate " + review.name,
+                               now=now)
+        apply_promise_transition(promise, "reject", actor=user, comment=comment, gate_review=review, now=now)
     elif decision == Decision.HOLD:
-        apply_promise_transition(promise, "hold", actor=user, comment=comment, gate_review=review)
+        apply_promise_transition(promise, "hold", actor=user, comment=comment, gate_review=review, now=now)
     elif decision == Decision.RECYCLE:
         if review.step == GateStep.CLOSURE:
             pending = snapshot_reviews(promise, step=GateStep.CLOSURE)
-            reviews_cancel_active(promise=promise, actor=user, comment="Verification recycled at " + review.name)
+            reviews_cancel_active(promise=promise, actor=user, comment="Verification recycled at " + review.name,
+                                  now=now)
             reviews_copy(promise=promise, source=pending, round_no=review.round)
-            apply_promise_transition(promise, "reopen_verification", actor=user, comment=comment, gate_review=review)
+            apply_promise_transition(promise, "reopen_verification", actor=user, comment=comment,
+                                     gate_review=review, now=now)
         else:
-            reviews_cancel_active(promise=promise, actor=user, comment="Recycled at gate " + review.name)
-            apply_promise_transition(promise, "send_to_rework", actor=user, comment=comment, gate_review=review)
+            reviews_cancel_active(promise=promise, actor=user, comment="Recycled at gate " + review.name, now=now)
+            conditions_cancel_open(promise=promise, actor=user, comment="Recycled at gate " + review.name, now=now)
+            apply_promise_transition(promise, "send_to_rework", actor=user, comment=comment, gate_review=review,
+                                     now=now)
 
 
 def gate_resume(*, review_id: int, user, comment: str = "") -> GateReview:
@@ -310,8 +352,8 @@ def gate_resume(*, review_id: int, user, comment: str = "") -> GateReview:
             now = timezone.now()
             remaining = review.remaining_seconds_at_hold or 0
             due_at = add_working_time(now, remaining, team_calendar(review.owning_team_id))
-            _review_transition(review, "resume", actor=user, trail_comment=comment, due_at=due_at)
-            apply_promise_transition(promise, "resume", actor=user, comment=comment, gate_review=review)
+            _review_transition(review, "resume", actor=user, trail_comment=comment, at=now, due_at=due_at)
+            apply_promise_transition(promise, "resume", actor=user, comment=comment, gate_review=review, now=now)
             event_record(kind=EventKind.GATE_RESUMED, promise=promise, gate_review=review, actor=user,
                          payload={"gate": review.name, "due_at": due_at.isoformat()})
     except ConcurrentTransition as exc:
@@ -370,15 +412,24 @@ def gate_conditions_lapse_due(*, now: dt.datetime | None = None) -> int:
             event_record(kind=EventKind.CONDITION_LAPSED, promise=promise, gate_review=condition.review,
                          payload={"condition": condition.description})
             if promise.state in CONDITION_LAPSE_STATES:
-                reviews_cancel_active(promise=promise, actor=None, comment=reason)
-                _cancel_open_conditions(promise, now=now, except_id=condition.pk)
+                reviews_cancel_active(promise=promise, actor=None, comment=reason, now=now)
+                conditions_cancel_open(promise=promise, actor=None, comment=reason, now=now, except_id=condition.pk)
                 apply_promise_transition(promise, "send_to_rework", actor=None, comment=reason,
-                                         gate_review=condition.review)
+                                         gate_review=condition.review, now=now)
             lapsed += 1
     return lapsed
 
 
-def _cancel_open_conditions(promise: ServicePromise, *, now, except_id: int | None = None) -> None:
-    for other in GateCondition.objects.filter(review__promise=promise, state=ConditionState.OPEN).exclude(pk=except_id):
+def conditions_cancel_open(*, promise: ServicePromise, actor, comment: str, now: dt.datetime | None = None,
+                           except_id: int | None = None) -> None:
+    """The round they belonged to is over (rework, rejection, withdrawal): they can no longer lapse."""
+    now = now or timezone.now()
+    for other in (GateCondition.objects.select_for_update().filter(review__promise=promise, state=ConditionState.OPEN)
+                  .exclude(pk=except_id).order_by("id")):
         other.cancel(now=now)
         other.save()
+        TransitionLog.objects.create(
+            subject=TrailSubject.CONDITION, promise=promise, gate_review_id=other.review_id,
+            action="condition_cancelled", from_state=ConditionState.OPEN, to_state=ConditionState.CANCELLED,
+            actor=actor, comment=f"{other.description}: {comment}", at=now,
+        )

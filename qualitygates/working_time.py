@@ -74,11 +74,12 @@ def add_working_time(start: dt.datetime, seconds: float, calendar: Calendar) -> 
             opens, closes = calendar.window(day)
             begin = max(cursor, opens)
             if begin < closes:
-                available = closes - begin
+                # In UTC: aware datetimes sharing a tzinfo subtract and add as wall-clock time, which is
+                # an hour off for a window that spans a daylight-saving change.
+                begin_utc = begin.astimezone(dt.UTC)
+                available = closes.astimezone(dt.UTC) - begin_utc
                 if remaining <= available:
-                    if remaining == dt.timedelta(0):
-                        return begin
-                    return begin + remaining
+                    return (begin_utc + remaining).astimezone(calendar.tz)
                 remaining -= available
         day += dt.timedelta(days=1)
         cursor = dt.datetime.combine(day, dt.time(0, 0), tzinfo=calendar.tz)
@@ -99,6 +100,6 @@ def working_seconds_between(start: dt.datetime, end: dt.datetime, calendar: Cale
             opens, closes = calendar.window(day)
             begin, finish = max(start, opens), min(end, closes)
             if finish > begin:
-                total += finish - begin
+                total += finish.astimezone(dt.UTC) - begin.astimezone(dt.UTC)
         day += dt.timedelta(days=1)
     return total.total_seconds()
