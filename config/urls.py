@@ -10,5 +10,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("nested_admin/", include("nested_admin.urls")),
     path("health/", health, name="health"),
+    path("api/", include("api.urls")),
     path("status/<str:token>/", promise_status, name="promise-status"),
 ]
+
+# Under /api/ these answer in the API's JSON error shape; elsewhere they render Django's pages.
+handler404 = "api.errors.json_not_found"
+handler500 = "api.errors.json_server_error"

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from core.throttling import StatusPageThrottle
 
 from .customer_view import customer_status
 from .models import Comparison
@@ -13,6 +16,13 @@ from .selectors import promise_by_status_token
 @require_GET
 def promise_status(request, token: str):
     """The customer's view of one promise: no login, nothing internal."""
+    throttle = StatusPageThrottle()
+    if not throttle.allow_request(request, None):
+        wait = throttle.wait()
+        response = HttpResponse(_("Too many requests; please try again in a minute."), status=429,
+                                content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(int(wait or 60) + 1)
+        return response
     promise = promise_by_status_token(token=token)
     if promise is None or promise.state == "draft":
         raise Http404("Unknown status link.")

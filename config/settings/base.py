@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "qualitygates",
     "feedback",
     "notifications",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +138,60 @@ CELERY_BEAT_SCHEDULE = {
     "gate-conditions-lapse": {
         "task": "qualitygates.tasks.lapse_overdue_conditions",
         "schedule": 300.0,
+    },
+}
+
+# --- Cache -------------------------------------------------------------------------------------
+# Throttle counters live here, so they must be shared by every web process: Redis when REDIS_URL
+# is set (production), process-local memory in the embedded default.
+if env("REDIS_URL", default=""):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": env("REDIS_URL")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- REST API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Token first: an unauthenticated request then gets 401 with a WWW-Authenticate header, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PagePagination",
+    "PAGE_SIZE": 25,
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonThrottle", "core.throttling.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/min"),
+        "user": env("API_THROTTLE_USER", default="1200/min"),
+        "token_create": env("API_THROTTLE_TOKEN_CREATE", default="10/min"),
+        "status_page": env("STATUS_PAGE_THROTTLE", default="30/min"),
+    },
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Service quality gates API",
+    "DESCRIPTION": "Service promises, their quality gates and the improvement loop (KVP). Errors are "
+                   'JSON: {"error": code, "detail": message, "fields": {field: message}}.',
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "PromiseStateEnum": "promises.models.PromiseState",
+        "ReviewStateEnum": "qualitygates.models.ReviewState",
+        "ConditionStateEnum": "qualitygates.models.ConditionState",
     },
 }
 

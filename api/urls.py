@@ -1,0 +1,22 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("customers", views.CustomerViewSet, basename="customer")
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("promises", views.PromiseViewSet, basename="promise")
+router.register("gates", views.GateReviewViewSet, basename="gate")
+router.register("gate-conditions", views.GateConditionViewSet, basename="gate-condition")
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("me/", views.MeView.as_view(), name="me"),
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("", include(router.urls)),
+]
