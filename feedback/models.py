@@ -1,0 +1,342 @@
+"""After-sales feedback, improvement items (KVP, a PDCA cycle), guidance back to presales.
+
+Rules live in feedback.services (writes) and feedback.selectors (reads); the models hold the
+data, the improvement state machine and the constraints the database itself enforces.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class FeedbackChannel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+    SOCIAL_MEDIA = "social_media", _("Social media")
+    SURVEY = "survey", _("Survey")
+    FIELD_SERVICE = "field_service", _("Field service")
+    STATUS_PAGE = "status_page", _("Customer status page")
+    LETTER = "letter", _("Letter")
+    IN_PERSON = "in_person", _("In person")
+    SYSTEM = "system", _("Recorded by the system")
+    OTHER = "other", _("Other")
+
+
+class FeedbackKind(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    PRAISE = "praise", _("Praise")
+    SUGGESTION = "suggestion", _("Suggestion")
+    BROKEN_PROMISE = "broken_promise", _("Broken promise")
+    FULFILMENT_OUTCOME = "fulfilment_outcome", _("Fulfilment outcome")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class FeedbackSource(models.TextChoices):
+    MANUAL = "manual", _("Entered by staff")
+    AUTOMATIC = "automatic", _("Recorded automatically")
+    IMPORT = "import", _("Imported")
+    CUSTOMER = "customer", _("Given by the customer")
+
+
+class Feedback(models.Model):
+    """One after-sales experience, linked to a promise where known, else to a category (and customer)."""
+
+    promise = models.ForeignKey("promises.ServicePromise", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="feedback", verbose_name=_("promise"))
+    category = models.ForeignKey("promises.PromiseCategory", on_delete=models.PROTECT, related_name="feedback",
+                                 verbose_name=_("category"))
+    customer = models.ForeignKey("promises.Customer", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="feedback", verbose_name=_("customer"))
+    channel = models.CharField(_("channel"), max_length=20, choices=FeedbackChannel.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=FeedbackKind.choices, db_index=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    csat_score = models.PositiveSmallIntegerField(
+        _("CSAT score (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    nps_score = models.PositiveSmallIntegerField(
+        _("NPS score (0–10)"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)])
+    text = models.TextField(_("text"), blank=True)
+    # The outcome of a verified promise, copied so the record survives later edits of the promise.
+    promised_value = models.CharField(_("promised value"), max_length=200, blank=True)
+    actual_value = models.DecimalField(_("actual value"), max_digits=14, decimal_places=3, null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    kept_as_seen = models.BooleanField(_("kept, as the customer saw it"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=FeedbackSource.choices,
+                              default=FeedbackSource.MANUAL)
+    external_reference = models.CharField(_("external reference"), max_length=100, blank=True,
+                                          help_text=_("Ticket or survey response id in the system it came from."))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("recorded by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        constraints = [
+            models.CheckConstraint(condition=Q(csat_score__isnull=True) | Q(csat_score__gte=1, csat_score__lte=5),
+                                   name="feedback_csat_1_to_5"),
+            models.CheckConstraint(condition=Q(nps_score__isnull=True) | Q(nps_score__gte=0, nps_score__lte=10),
+                                   name="feedback_nps_0_to_10"),
+            # The customer rates a promise once on the status page.
+            models.UniqueConstraint(fields=["promise"], condition=Q(source="customer"),
+                                    name="feedback_one_customer_rating_per_promise"),
+        ]
+        indexes = [models.Index(fields=["category", "kind", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.category_id} · {self.received_at:%Y-%m-%d}"
+
+
+class Guidance(models.Model):
+    """A lesson published to presales for one promise category; current until retired."""
+
+    category = models.ForeignKey("promises.PromiseCategory", on_delete=models.PROTECT, related_name="guidance",
+                                 verbose_name=_("category"))
+    text = models.TextField(_("guidance"))
+    improvement = models.ForeignKey("ImprovementItem", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="guidance", verbose_name=_("improvement item"))
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    published_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["category", "published_at", "id"]
+        verbose_name = _("guidance")
+        verbose_name_plural = _("guidance")
+        indexes = [models.Index(fields=["category", "retired_at"])]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class GuidanceAcknowledgement(models.Model):
+    """Which guidance the promise's submitter acknowledged when submitting it."""
+
+    promise = models.ForeignKey("promises.ServicePromise", on_delete=models.CASCADE,
+                                related_name="guidance_acknowledgements")
+    guidance = models.ForeignKey(Guidance, on_delete=models.PROTECT, related_name="acknowledgements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["promise", "guidance"], name="guidance_ack_once")]
+        verbose_name = _("guidance acknowledgement")
+        verbose_name_plural = _("guidance acknowledgements")
+
+    def __str__(self) -> str:
+        return f"promise {self.promise_id} acknowledged guidance {self.guidance_id}"
+
+
+class ImprovementState(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Accepted")
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CHECKING = "checking", _("Checking")
+    STANDARDIZED = "standardized", _("Standardized")
+    REJECTED = "rejected", _("Rejected")
+    ABANDONED = "abandoned", _("Abandoned")
+
+
+class ImprovementOrigin(models.TextChoices):
+    MANUAL = "manual", _("Proposed by a person")
+    EARLY_WARNING = "early_warning", _("Early warning: category break rate")
+    GATE_ESCAPE = "gate_escape", _("Gate escape rate")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+I = ImprovementState  # noqa: E741
+OPEN_IMPROVEMENT_STATES = [I.PROPOSED, I.ACCEPTED, I.PLANNED, I.IN_PROGRESS, I.CHECKING]
+# From planned on, the item must carry its SMART plan; the database enforces it too.
+PLANNED_STATES = [I.PLANNED, I.IN_PROGRESS, I.CHECKING, I.STANDARDIZED]
+
+
+class ImprovementItem(ConcurrentTransitionMixin, models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    state = FSMField(_("state"), default=I.PROPOSED, choices=ImprovementState.choices, protected=True,
+                     db_index=True)
+    origin = models.CharField(_("origin"), max_length=20, choices=ImprovementOrigin.choices,
+                              default=ImprovementOrigin.MANUAL)
+    # What raised an automatic proposal: used so it is proposed once while one is open.
+    origin_category = models.ForeignKey("promises.PromiseCategory", on_delete=models.PROTECT, null=True,
+                                        blank=True, related_name="+")
+    origin_definition = models.ForeignKey("qualitygates.GateDefinition", on_delete=models.SET_NULL, null=True,
+                                          blank=True, related_name="+")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("proposed by"))
+
+    feedback = models.ManyToManyField(Feedback, blank=True, related_name="improvements",
+                                      verbose_name=_("motivating feedback"))
+    categories = models.ManyToManyField("promises.PromiseCategory", blank=True, related_name="improvements",
+                                        verbose_name=_("affected categories"))
+    gate_definitions = models.ManyToManyField("qualitygates.GateDefinition", blank=True,
+                                              related_name="improvements", verbose_name=_("affected gates"))
+
+    # Plan (SMART)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="owned_improvements", verbose_name=_("owner"))
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, blank=True)
+    start_date = models.DateField(_("start"), null=True, blank=True)
+    due_date = models.DateField(_("due"), null=True, blank=True)
+    budget = models.DecimalField(_("budget (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True,
+                                 validators=[MinValueValidator(0)])
+    target_metric = models.CharField(_("target metric"), max_length=120, blank=True,
+                                     help_text=_("e.g. average wait (min)"))
+    baseline_value = models.DecimalField(_("baseline"), max_digits=14, decimal_places=3, null=True, blank=True)
+    target_value = models.DecimalField(_("target value"), max_digits=14, decimal_places=3, null=True,
+                                       blank=True)
+    target_deadline = models.DateField(_("target deadline"), null=True, blank=True)
+
+    # Check
+    measured_value = models.DecimalField(_("measured value"), max_digits=14, decimal_places=3, null=True,
+                                         blank=True)
+    measured_at = models.DateTimeField(null=True, blank=True)
+    check_note = models.TextField(_("check note"), blank=True)
+    standardized_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("improvement item")
+        verbose_name_plural = _("improvement items")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_value__isnull=True)
+                | Q(baseline_value__isnull=False, target_deadline__isnull=False, target_metric__gt=""),
+                name="improvement_target_has_baseline_and_deadline",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=PLANNED_STATES)
+                | Q(owner__isnull=False, start_date__isnull=False, due_date__isnull=False, budget__isnull=False,
+                    target_value__isnull=False, priority__gt=""),
+                name="improvement_planned_is_smart",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True) | Q(due_date__isnull=True) | Q(due_date__gte=models.F("start_date")),
+                name="improvement_due_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=I.STANDARDIZED) | Q(standardized_at__isnull=False, measured_value__isnull=False),
+                name="improvement_standardized_is_measured",
+            ),
+            models.UniqueConstraint(
+                fields=["origin", "origin_category"], condition=Q(state__in=OPEN_IMPROVEMENT_STATES,
+                                                                  origin=ImprovementOrigin.EARLY_WARNING),
+                name="improvement_one_open_early_warning_per_category",
+            ),
+            models.UniqueConstraint(
+                fields=["origin", "origin_definition"], condition=Q(state__in=OPEN_IMPROVEMENT_STATES,
+                                                                    origin=ImprovementOrigin.GATE_ESCAPE),
+                name="improvement_one_open_escape_per_gate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def target_text(self) -> str:
+        if self.target_value is None:
+            return ""
+        return (f"{self.target_metric} {self.baseline_value.normalize():f} → {self.target_value.normalize():f} "
+                f"by {self.target_deadline:%Y-%m-%d}")
+
+    # --- transitions: bodies touch this row only; services own rules and side effects --------
+    @transition(field=state, source=[I.PROPOSED], target=I.ACCEPTED)
+    def accept(self) -> None:
+        pass
+
+    @transition(field=state, source=[I.PROPOSED, I.ACCEPTED], target=I.REJECTED)
+    def reject(self) -> None:
+        pass
+
+    @transition(field=state, source=[I.ACCEPTED], target=I.PLANNED)
+    def plan(self, **fields) -> None:
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    @transition(field=state, source=[I.PLANNED], target=I.IN_PROGRESS)
+    def start(self) -> None:
+        pass
+
+    @transition(field=state, source=[I.IN_PROGRESS], target=I.CHECKING)
+    def check_effect(self, *, measured_value, note: str, now) -> None:
+        self.measured_value = measured_value
+        self.check_note = note
+        self.measured_at = now
+
+    @transition(field=state, source=[I.CHECKING], target=I.IN_PROGRESS)
+    def rework(self) -> None:
+        pass
+
+    @transition(field=state, source=[I.CHECKING], target=I.STANDARDIZED)
+    def standardize(self, *, now) -> None:
+        self.standardized_at = now
+
+    @transition(field=state, source=[I.ACCEPTED, I.PLANNED, I.IN_PROGRESS, I.CHECKING], target=I.ABANDONED)
+    def abandon(self) -> None:
+        pass
+
+
+class ImprovementTransitionQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # noqa: ARG002
+        raise PermissionError("The improvement trail is append-only.")
+
+    def delete(self):
+        raise PermissionError("The improvement trail is append-only.")
+
+
+class ImprovementTransition(models.Model):
+    """Append-only trail of every state change of an improvement item."""
+
+    item = models.ForeignKey(ImprovementItem, on_delete=models.PROTECT, related_name="trail")
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ImprovementTransitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("improvement transition")
+        verbose_name_plural = _("improvement trail")
+
+    def __str__(self) -> str:
+        return f"improvement {self.item_id}: {self.from_state} → {self.to_state} ({self.action})"
+
+    def save(self, *args, **kwargs):
+        # Integrity guard, not business logic: a written trail entry is never changed.
+        if self.pk is not None:
+            raise PermissionError("The improvement trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The improvement trail is append-only.")

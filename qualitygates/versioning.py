@@ -1,0 +1,103 @@
+"""Gate plan versions: a change to a plan's criteria becomes a new version of the plan.
+
+Promises submitted afterwards use the new version (gate_plan_current picks the highest);
+running promises keep their GateReview/GateCheck snapshot. Kept apart from services.py so the
+KVP loop's one write on plans stays small and separate from the gate engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from core.errors import Conflict, NotFound, ValidationFailed
+
+from .models import GateCriterion, GateDefinition, GatePlan, Requirement
+
+
+def _clean_changes(changes: Iterable[dict[str, Any]], plan: GatePlan) -> list[dict[str, Any]]:
+    definitions = {d.pk: d for d in plan.definitions.all()}
+    criteria = {c.pk: c for d in definitions.values() for c in d.criteria.all()}
+    cleaned, errors = [], {}
+    for i, change in enumerate(changes):
+        definition_id = change.get("definition_id")
+        replaces = change.get("replaces_criterion_id")
+        text = (change.get("text") or "").strip()
+        requirement = change.get("requirement") or Requirement.MUST
+        try:
+            weight = int(change.get("weight") or 1)
+        except (TypeError, ValueError):
+            weight = 0
+        if definition_id not in definitions:
+            errors[f"criteria[{i}]"] = (f"Gate definition {definition_id!r} is not part of the current version "
+                                        f"(v{plan.version}) of the plan '{plan.name}'.")
+        elif replaces is not None and (replaces not in criteria or criteria[replaces].definition_id != definition_id):
+            errors[f"criteria[{i}]"] = f"Criterion {replaces!r} is not a criterion of gate {definition_id}."
+        elif not text or len(text) > 300:
+            errors[f"criteria[{i}]"] = "A criterion needs a text of 1 to 300 characters."
+        elif requirement not in Requirement.values:
+            errors[f"criteria[{i}]"] = "A criterion is must-meet ('must') or should-meet ('should')."
+        elif not 1 <= weight <= 100:
+            errors[f"criteria[{i}]"] = "A criterion's weight is a whole number from 1 to 100."
+        else:
+            cleaned.append({"definition_id": definition_id, "replaces": replaces, "text": text,
+                            "requirement": requirement, "weight": weight})
+    if errors:
+        raise ValidationFailed("Some criterion changes are invalid.", code="invalid_criterion_change", fields=errors)
+    return cleaned
+
+
+def gate_plan_revise(*, plan_id: int, change_note: str, criteria_changes: Iterable[dict[str, Any]]) -> GatePlan:
+    """Copy the plan (definitions and criteria) into version + 1 with the criterion changes applied.
+
+    Each change names a definition of this plan and either adds a criterion or replaces one
+    (`replaces_criterion_id`). Only the current version of a category's plan can be revised.
+    Runs inside the caller's transaction when there is one.
+    """
+    changes = list(criteria_changes)
+    if not changes:
+        raise ValidationFailed("A new plan version needs at least one criterion change.", code="no_change")
+    try:
+        with transaction.atomic():
+            plan = GatePlan.objects.select_for_update().filter(pk=plan_id).first()
+            if plan is None:
+                raise NotFound(f"Gate plan {plan_id} does not exist.")
+            latest = (GatePlan.objects.filter(category_id=plan.category_id).order_by("-version")
+                      .values_list("version", flat=True).first())
+            if latest != plan.version:
+                raise Conflict(f"Plan '{plan.name}' v{plan.version} is not the current version (v{latest}); "
+                               "changes apply to the current version.", code="stale_plan_version")
+            plan = GatePlan.objects.prefetch_related("definitions__criteria").get(pk=plan.pk)
+            cleaned = _clean_changes(changes, plan)
+            new_plan = GatePlan.objects.create(category_id=plan.category_id, version=plan.version + 1,
+                                               name=plan.name, change_note=change_note)
+            new_definitions: dict[int, GateDefinition] = {}
+            for d in plan.definitions.all():
+                new_definitions[d.pk] = GateDefinition.objects.create(
+                    plan=new_plan, order=d.order, name=d.name, step=d.step, owning_team_id=d.owning_team_id,
+                    decision_hours=d.decision_hours, description=d.description)
+            replaced = {c["replaces"]: c for c in cleaned if c["replaces"] is not None}
+            copies = []
+            for d in plan.definitions.all():
+                for c in d.criteria.all():
+                    change = replaced.get(c.pk)
+                    copies.append(GateCriterion(
+                        definition=new_definitions[d.pk], order=c.order,
+                        text=change["text"] if change else c.text,
+                        requirement=change["requirement"] if change else c.requirement,
+                        weight=change["weight"] if change else c.weight))
+            for c in cleaned:
+                if c["replaces"] is None:
+                    siblings = [x for x in copies if x.definition is new_definitions[c["definition_id"]]]
+                    copies.append(GateCriterion(
+                        definition=new_definitions[c["definition_id"]],
+                        order=max((x.order for x in siblings), default=0) + 1,
+                        text=c["text"], requirement=c["requirement"], weight=c["weight"]))
+            GateCriterion.objects.bulk_create(copies)
+    except IntegrityError as exc:
+        # Two revisions of the same plan at once: the (category, version) key lets one win.
+        raise Conflict("The plan was revised at the same moment; reload and try again.",
+                       code="concurrent_plan_revision") from exc
+    return new_plan
