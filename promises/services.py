@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,6 +14,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
 from core.ids import as_id
 from core.roles import is_manager, is_member, is_promise_maker
+from feedback import services as kvp
 from qualitygates import services as gates
 from qualitygates.models import GateStep
 from qualitygates.selectors import gate_plan_current
@@ -98,8 +100,12 @@ def promise_update(*, promise_id: int, user, data: dict[str, Any]) -> ServicePro
     return promise
 
 
-def promise_submit(*, promise_id: int, user, comment: str = "") -> ServicePromise:
-    """Send a draft into review: snapshot its category's current gate plan and open the first gate."""
+def promise_submit(*, promise_id: int, user, comment: str = "",
+                   acknowledged_guidance_ids: Iterable[int] | None = None) -> ServicePromise:
+    """Send a draft into review: snapshot its category's current gate plan and open the first gate.
+
+    When the category has guidance, the submitter must acknowledge all of it (acknowledged_guidance_ids);
+    the acknowledgement is recorded on the promise."""
     try:
         with transaction.atomic():
             promise = _lock_promise(promise_id)
@@ -111,6 +117,7 @@ def promise_submit(*, promise_id: int, user, comment: str = "") -> ServicePromis
                 raise ValidationFailed(f"The category '{promise.category}' has no gate plan yet; a manager "
                                        "must set one up before promises in it can be submitted.",
                                        code="no_gate_plan")
+            kvp.guidance_acknowledge(promise=promise, user=user, guidance_ids=acknowledged_guidance_ids)
             promise.gate_plan = plan
             apply_promise_transition(promise, "submit", actor=user, comment=comment)
             gates.reviews_instantiate(promise=promise, plan=plan, round_no=1)
@@ -205,6 +212,8 @@ def promise_verify(*, promise_id: int, user, actual_value: Any, reason: str = ""
         if promise.state == PromiseState.BROKEN and not reason.strip():
             raise ValidationFailed("A broken promise needs the reason it was not kept.", code="reason_required",
                                    fields={"reason": "required when the target was missed"})
+        # The outcome of a broken promise is feedback, recorded with the verification itself.
+        kvp.feedback_record_promise_outcome(promise=promise, actor=user)
         gates.step_start(promise=promise, step=GateStep.CLOSURE, actor=user)
     return promise
 
