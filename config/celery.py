@@ -10,9 +10,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.on_configure.connect
+@app.on_after_configure.connect
 def _prepare_filesystem_broker(sender, **kwargs):
-    """The embedded broker keeps its messages in folders that must exist before anyone publishes."""
+    """The embedded broker keeps its messages in folders that must exist before anyone publishes.
+
+    After configure, not on configure: reading `sender.conf` inside on_configure configures the
+    app again, which recursed until Python gave up (logged on every first use of the app)."""
     options = sender.conf.broker_transport_options or {}
     for key in ("data_folder_in", "data_folder_out", "processed_folder"):
         if options.get(key):
