@@ -365,8 +365,9 @@ def gate_resume(*, review_id: int, user, comment: str = "") -> GateReview:
 
 def gate_condition_meet(*, condition_id: int, user, note: str = "") -> GateCondition:
     with transaction.atomic():
+        pk = as_id(condition_id)
         condition = (GateCondition.objects.select_for_update().select_related("review")
-                     .filter(pk=condition_id).first())
+                     .filter(pk=pk).first()) if pk is not None else None
         if condition is None:
             raise NotFound(f"Gate condition {condition_id} does not exist.")
         if not (user.pk == condition.owner_id or is_member(user, condition.review.owning_team_id)
