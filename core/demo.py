@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import roles
+from feedback.selectors import guidance_current
 from promises import services as promise_services
 from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise
 from qualitygates import services as gate_services
@@ -423,7 +424,10 @@ class Demo:
             promise_services.promise_withdraw(promise_id=promise.pk, user=owner,
                                               comment="Customer chose a competitor's offer.")
             return
-        promise_services.promise_submit(promise_id=promise.pk, user=owner, comment="Please check before the offer goes out.")
+        # The maker has read the category's lessons learned (if the KVP loop published any yet).
+        guidance_ids = list(guidance_current(category_id=promise.category_id).values_list("pk", flat=True))
+        promise_services.promise_submit(promise_id=promise.pk, user=owner, acknowledged_guidance_ids=guidance_ids,
+                                        comment="Please check before the offer goes out.")
         if n % 3 == 0 and target not in (S.REWORK, S.REJECTED):
             # A round of rework first: the demo's lead times and rework counts are not all zero.
             self.decide(promise, "recycle", "Target value not backed by the capacity plan; please clarify.")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_helpers import admin_change_link, bulk_service_action, call_service, domain_error_text
 from core.errors import DomainError
+from feedback.selectors import guidance_current
 from qualitygates.models import GateReview
 
 from . import services
@@ -112,6 +113,20 @@ class VerifyForm(forms.Form):
 class CommentForm(forms.Form):
     comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
                               help_text=_("Goes into the transition trail."))
+
+
+class SubmitForm(CommentForm):
+    """Submitting needs the category's current guidance acknowledged (the lessons of earlier promises)."""
+
+    guidance = forms.MultipleChoiceField(
+        label=_("I have read this guidance"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Lessons learned from earlier promises of this category; all must be acknowledged."))
+
+    def __init__(self, *args, guidance=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guidance"].choices = [(str(g.pk), g.text) for g in guidance]
+        if not guidance:
+            del self.fields["guidance"]
 
 
 # The transitions the admin offers: (service, label, states in which the button is shown).
@@ -208,9 +223,6 @@ class ServicePromiseAdmin(admin.ModelAdmin):
         if changed:
             services.promise_update(promise_id=obj.pk, user=request.user, data=changed)
 
-    def save_related(self, request, form, formsets, change):
-        pass  # the inlines are read-only; nothing else belongs to the form
-
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
@@ -244,13 +256,19 @@ class ServicePromiseAdmin(admin.ModelAdmin):
         if name not in TRANSITIONS or not self.has_view_permission(request, promise):
             return HttpResponseRedirect(reverse("admin:promises_servicepromise_change", args=[object_id]))
         service, label, _states = TRANSITIONS[name]
-        form_class = VerifyForm if name == "verify" else CommentForm
-        form = form_class(request.POST or None)
+        if name == "verify":
+            form = VerifyForm(request.POST or None)
+        elif name == "submit":
+            form = SubmitForm(request.POST or None, guidance=list(guidance_current(category_id=promise.category_id)))
+        else:
+            form = CommentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             if name == "verify":
                 kwargs = {"actual_value": form.cleaned_data["actual_value"], "reason": form.cleaned_data["reason"]}
             else:
                 kwargs = {"comment": form.cleaned_data["comment"]}
+            if name == "submit":
+                kwargs["acknowledged_guidance_ids"] = [int(g) for g in form.cleaned_data.get("guidance", [])]
             ok, _result = call_service(request, service, promise_id=promise.pk, **kwargs)
             if ok:
                 promise.refresh_from_db()

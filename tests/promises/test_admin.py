@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from feedback.services import guidance_publish
 from promises import services as ps
 from promises.models import PromiseState, ServicePromise, TransitionLog
 from qualitygates import services as gs
@@ -250,3 +251,26 @@ def test_only_drafts_can_be_deleted(admin_client, make_promise, seller):
     assert response.status_code == 302
     assert list(ServicePromise.objects.values_list("pk", flat=True)) == [submitted.pk]
 
+
+
+def test_submit_page_asks_for_the_categorys_guidance_and_passes_the_acknowledgement(
+        admin_client, make_promise, manager, category):
+    # Given a category with published guidance (a lesson from earlier promises)
+    [guidance] = guidance_publish(user=manager, category_ids=[category.pk],
+                                  text="Confirm spare-part stock before promising 4 h on-site response.")
+    promise = make_promise()
+    url = reverse("admin:promises_servicepromise_transition", args=[promise.pk, "submit"])
+    page = admin_client.get(url)
+    assert "Confirm spare-part stock" in page.content.decode()
+    # When it is submitted without ticking the guidance, the rule is shown and nothing moves
+    response = admin_client.post(url, {"comment": ""})
+    assert response.status_code == 200
+    assert any("must acknowledge" in m for m in messages_of(response))
+    promise.refresh_from_db()
+    assert promise.state == PromiseState.DRAFT
+    # And with the guidance acknowledged it is submitted
+    response = admin_client.post(url, {"comment": "", "guidance": [str(guidance.pk)]})
+    assert response.status_code == 302
+    promise.refresh_from_db()
+    assert promise.state == PromiseState.IN_REVIEW
+    assert promise.guidance_acknowledgements.filter(guidance=guidance).exists()
