@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -139,6 +140,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qualitygates.tasks.lapse_overdue_conditions",
         "schedule": 300.0,
     },
+    # Notifications (notifications/tasks.py). The sweep re-dispatches what a broker outage or a
+    # dead worker lost; the clock tasks put the period into each event's key, so a schedule that
+    # fires twice (two beats, a restart) still notifies once.
+    "notifications-outbox-sweep": {
+        "task": "notifications.tasks.outbox_sweep",
+        "schedule": 60.0,
+    },
+    "notifications-gate-reminders": {
+        "task": "notifications.tasks.gate_reminders",
+        "schedule": 300.0,
+    },
+    "notifications-gate-escalations": {
+        "task": "notifications.tasks.gate_escalations",
+        "schedule": 900.0,
+    },
+    "notifications-interim-notices": {
+        "task": "notifications.tasks.interim_notices",
+        "schedule": crontab(minute=15),
+    },
+    "notifications-weekly-digest": {
+        "task": "notifications.tasks.weekly_digest",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
 }
 
 # --- Cache -------------------------------------------------------------------------------------
@@ -198,6 +222,23 @@ SPECTACULAR_SETTINGS = {
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="service-promises@example.com")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the file-based backend
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# --- Notifications ---------------------------------------------------------------------------
+# A delivery belongs to the worker that claimed it for the lease; it must outlast one send
+# (EMAIL_TIMEOUT, NOTIFICATIONS_WEBHOOK_TIMEOUT) so two workers never send the same row.
+NOTIFICATIONS_LEASE_SECONDS = env.float("NOTIFICATIONS_LEASE_SECONDS", default=120)
+# Pending rows older than this are re-dispatched by the sweep: their message was lost.
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = env.float("NOTIFICATIONS_SWEEP_GRACE_SECONDS", default=60)
+# Backoff base * 2^(attempt-1), capped below the broker's visibility timeout (a countdown longer
+# than it would make Redis hand the waiting message to a second worker).
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.float("NOTIFICATIONS_RETRY_BASE_SECONDS", default=30)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.float("NOTIFICATIONS_RETRY_MAX_SECONDS", default=1800)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+NOTIFICATIONS_WEBHOOK_TIMEOUT = env.float("NOTIFICATIONS_WEBHOOK_TIMEOUT", default=5)
+NOTIFICATIONS_WEBHOOK_MAX_FAILURES = env.int("NOTIFICATIONS_WEBHOOK_MAX_FAILURES", default=10)
+NOTIFICATIONS_REMINDER_AT = 0.8  # share of a gate's decision time after which its team is reminded
 
 # --- Product settings ------------------------------------------------------------------------
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

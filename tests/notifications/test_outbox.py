@@ -1,0 +1,272 @@
+"""The outbox and its delivery, run step by step in the test's thread (the worker tests run the same
+services in real Celery workers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from core.errors import ValidationFailed
+from notifications import selectors, services
+from notifications.models import Channel, Delivery, DeliveryState, EventKind, InboxItem, OutboxEvent
+from promises import services as ps
+from qualitygates import services as gs
+from qualitygates.models import ReviewState
+from tests.factories import UserFactory, all_checks_met
+
+from .conftest import drain
+
+
+def open_review(promise):
+    return promise.gate_reviews.get(state=ReviewState.OPEN)
+
+
+@pytest.fixture
+def submitted(make_promise, seller):
+    promise = make_promise()
+    ps.promise_submit(promise_id=promise.pk, user=seller)
+    drain()  # the gate-opened notices of the submission are not what these tests look at
+    return promise
+
+
+def deliveries(kind, channel=None):
+    qs = Delivery.objects.filter(event__kind=kind).select_related("recipient")
+    if channel:
+        qs = qs.filter(channel=channel)
+    return qs
+
+
+def test_event_is_written_in_the_transaction_and_dispatched_after_commit(
+        submitted, service_user, django_capture_on_commit_callbacks):
+    review = open_review(submitted)
+    # given a decision that fails validation, when it is attempted, then no event exists
+    with pytest.raises(ValidationFailed):
+        gs.gate_decide(review_id=review.pk, user=service_user, decision="kill", comment="")
+    assert not OutboxEvent.objects.filter(kind=EventKind.GATE_DECIDED).exists()
+
+    # when the decision succeeds, the event is there and its dispatch waits for the commit
+    with django_capture_on_commit_callbacks() as callbacks:
+        gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+        assert OutboxEvent.objects.filter(kind=EventKind.GATE_DECIDED, fanned_out_at__isnull=True).count() == 1
+    assert len(callbacks) == 2  # gate decided, next gate opened
+
+
+def test_recipients_follow_the_domain(make_promise, seller, service_user, service_user2, legal_user, manager):
+    # given a submitted promise, then the service team (not the submitting seller) hears the gate opened
+    promise = make_promise()
+    ps.promise_submit(promise_id=promise.pk, user=seller)
+    drain()
+    opened = deliveries(EventKind.GATE_OPENED, Channel.EMAIL)
+    assert sorted(d.recipient.username for d in opened) == ["servicer", "servicer2"]
+
+    # when service decides go, the owner hears the decision and legal the next gate
+    review = open_review(promise)
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    drain()
+    assert [d.recipient for d in deliveries(EventKind.GATE_DECIDED, Channel.EMAIL)] == [seller]
+    assert [d.recipient for d in deliveries(EventKind.GATE_OPENED, Channel.EMAIL).filter(
+        event__gate_review__owning_team__name="legal")] == [legal_user]
+
+    # when legal kills it, the owner and the managers hear of the rejection
+    review = open_review(promise)
+    gs.gate_decide(review_id=review.pk, user=legal_user, decision="kill", comment="Liability unlimited")
+    drain()
+    rejected = deliveries(EventKind.PROMISE_REJECTED, Channel.EMAIL)
+    assert sorted(d.recipient.username for d in rejected) == ["manager", "seller"]
+    assert all(d.state == DeliveryState.SENT for d in Delivery.objects.all())
+
+
+def test_fan_out_and_send_run_twice_deliver_once(submitted, service_user, seller):
+    review = open_review(submitted)
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    event = OutboxEvent.objects.get(kind=EventKind.GATE_DECIDED)
+    first = services.event_fan_out(event_id=event.pk)
+    assert services.event_fan_out(event_id=event.pk) == []
+    mail.outbox.clear()
+    for delivery_id in first + first:
+        services.delivery_send(delivery_id=delivery_id)
+    assert [m.to for m in mail.outbox] == [[seller.email]]
+    assert InboxItem.objects.filter(user=seller).count() == 1
+    assert Delivery.objects.filter(event=event).count() == len(first) == 2  # inbox + email, no webhook
+
+
+def test_preferences_choose_channels(submitted, service_user, seller, receiver):
+    # given the seller switched email off for decisions and has a webhook
+    services.channel_preference_set(user=seller, kind=EventKind.GATE_DECIDED, channel=Channel.EMAIL, enabled=False)
+    services.webhook_subscription_create(user=seller, name="Team chat", url=receiver.url)
+    review = open_review(submitted)
+    mail.outbox.clear()
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    drain()
+    assert sorted(deliveries(EventKind.GATE_DECIDED).values_list("channel", flat=True)) == ["inbox", "webhook"]
+    assert all(seller.email not in m.to for m in mail.outbox)
+    assert selectors.channel_preferences_for_user(user=seller)[EventKind.GATE_DECIDED] == {
+        "email": False, "inbox": True, "webhook": True}
+    with pytest.raises(ValidationFailed):
+        services.channel_preference_set(user=seller, kind="nonsense", channel="email", enabled=True)
+
+
+def test_email_is_written_in_the_recipients_language(submitted, service_user, seller):
+    services.notification_profile_set(user=seller, language="de")
+    review = open_review(submitted)
+    mail.outbox.clear()
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="hold", comment="Warten auf Kapazität")
+    drain()
+    decided = [m for m in mail.outbox if m.to == [seller.email] and "Gate" in m.subject]
+    assert decided[0].subject.startswith("Gate „Feasibility“ entschieden (Hold)")
+    assert "Kommentar: Warten auf Kapazität" in decided[0].body
+    assert decided[0].extra_headers["X-SQG-Delivery"].endswith(f":email:user:{seller.pk}")
+    # and someone without a profile gets English
+    english = [m for m in mail.outbox if m.to == [seller.email] and m.subject.startswith("Promise on hold")]
+    assert english == []  # seller is German now; the hold notice is German as well
+    assert any(m.subject.startswith("Zusage pausiert") for m in mail.outbox)
+
+
+def test_webhook_is_signed_json(submitted, service_user, seller, receiver):
+    hook = services.webhook_subscription_create(user=seller, name="CRM", url=receiver.url,
+                                                kinds=[EventKind.GATE_DECIDED])
+    review = open_review(submitted)
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    drain()
+    assert len(receiver.requests) == 1  # only the kind it subscribed to
+    request = receiver.requests[0]
+    headers = request["headers"]
+    expected = hmac.new(hook.secret.encode(), headers["x-sqg-timestamp"].encode() + b"." + request["body"],
+                        hashlib.sha256).hexdigest()
+    assert headers["x-sqg-signature"] == f"sha256={expected}"
+    assert headers["x-sqg-event"] == "gate_decided"
+    assert request["json"]["promise"]["id"] == submitted.pk
+    assert request["json"]["event"]["payload"]["decision"] == "go"
+
+
+def test_failing_webhook_is_retried_with_backoff_then_disabled_without_blocking_others(
+        submitted, service_user, seller, receiver, settings):
+    settings.NOTIFICATIONS_WEBHOOK_MAX_FAILURES = 3
+    settings.NOTIFICATIONS_RETRY_BASE_SECONDS = 10
+    hook = services.webhook_subscription_create(user=seller, name="Broken", url=receiver.url)
+    receiver.statuses = [500, 500, 500]
+    review = open_review(submitted)
+    mail.outbox.clear()
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    now = timezone.now()
+    drain(now=now)
+    webhook = deliveries(EventKind.GATE_DECIDED, Channel.WEBHOOK).get()
+    # the first failure leaves it pending with a backoff; the email and inbox went out regardless
+    assert (webhook.state, webhook.attempts, "HTTP 500" in webhook.last_error) == ("pending", 1, True)
+    assert 9 <= (webhook.next_attempt_at - now).total_seconds() <= 40
+    assert deliveries(EventKind.GATE_DECIDED, Channel.EMAIL).get().state == "sent"
+    # not due yet: a second run does not send
+    assert services.delivery_send(delivery_id=webhook.pk, now=now) == "not_due"
+    for _ in range(2):
+        webhook.refresh_from_db()
+        services.delivery_send(delivery_id=webhook.pk, now=webhook.next_attempt_at)
+    webhook.refresh_from_db()
+    hook.refresh_from_db()
+    assert webhook.attempts == 3 and len(receiver.requests) == 3
+    assert not hook.is_active and "3 consecutive failures" in hook.disabled_reason
+    # the next attempt fails without calling out, with the reason recorded
+    services.delivery_send(delivery_id=webhook.pk, now=webhook.next_attempt_at)
+    webhook.refresh_from_db()
+    assert webhook.state == "failed" and "disabled" in webhook.last_error and len(receiver.requests) == 3
+
+
+def test_webhook_that_times_out_is_retried(submitted, service_user, seller, receiver, settings):
+    settings.NOTIFICATIONS_WEBHOOK_TIMEOUT = 0.3
+    services.webhook_subscription_create(user=seller, name="Slow", url=receiver.url)
+    receiver.hold_first.set()  # the first call hangs past the timeout
+    review = open_review(submitted)
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    drain()
+    receiver.release.set()
+    webhook = deliveries(EventKind.GATE_DECIDED, Channel.WEBHOOK).get()
+    assert webhook.state == "pending" and "timed out" in webhook.last_error.lower()
+    services.delivery_send(delivery_id=webhook.pk, now=webhook.next_attempt_at)
+    webhook.refresh_from_db()
+    assert webhook.state == "sent" and webhook.attempts == 2
+
+
+def test_refusing_mail_server_leaves_the_row_pending_for_the_sweep(submitted, service_user, seller, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens: connection refused
+    review = open_review(submitted)
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    now = timezone.now()
+    drain(now=now)
+    email = deliveries(EventKind.GATE_DECIDED, Channel.EMAIL).get()
+    assert email.state == "pending" and email.attempts == 1 and "Connection refused" in email.last_error
+    # the sweep re-dispatches it once it is overdue by the grace period
+    later = email.next_attempt_at + dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS + 1)
+    assert services.outbox_sweep(now=now)["deliveries"] == 0
+    assert services.outbox_sweep(now=later)["deliveries"] >= 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox.clear()
+    services.delivery_send(delivery_id=email.pk, now=later)
+    email.refresh_from_db()
+    assert email.state == "sent" and [m.to for m in mail.outbox] == [[seller.email]]
+
+
+def test_template_error_fails_only_that_row(submitted, service_user, seller, legal_user, settings, tmp_path):
+    broken = tmp_path / "notifications" / "email"
+    broken.mkdir(parents=True)
+    (broken / "gate_decided.txt").write_text("{% if %}broken{% endif %}")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    review = open_review(submitted)
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    drain()
+    email = deliveries(EventKind.GATE_DECIDED, Channel.EMAIL).get()
+    assert email.state == "failed" and "TemplateSyntaxError" in email.last_error
+    assert deliveries(EventKind.GATE_DECIDED, Channel.INBOX).get().state == "sent"
+    assert deliveries(EventKind.GATE_OPENED, Channel.EMAIL).filter(state="sent").exists()
+
+
+def test_publishing_failure_after_commit_is_logged_and_swept(submitted, service_user, monkeypatch, caplog,
+                                                             django_capture_on_commit_callbacks):
+    from notifications import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.event_fan_out, "apply_async", broker_down)
+    review = open_review(submitted)
+    with django_capture_on_commit_callbacks(execute=True):
+        gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    assert "outbox sweep will re-dispatch" in caplog.text
+    monkeypatch.undo()
+    event = OutboxEvent.objects.get(kind=EventKind.GATE_DECIDED)
+    assert event.fanned_out_at is None
+    later = event.created_at + dt.timedelta(minutes=5)
+    assert services.outbox_sweep(now=later)["events"] == 2  # decided + next gate opened
+
+
+def test_inbox_unread_count_and_mark_read(submitted, service_user, seller, django_assert_max_num_queries):
+    review = open_review(submitted)
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="hold", comment="Capacity check")
+    drain()
+    with django_assert_max_num_queries(1):
+        assert selectors.inbox_unread_count(user=seller) == 2  # gate decided, promise on hold
+    with django_assert_max_num_queries(1):
+        items = list(selectors.inbox_list(user=seller))
+        assert [i.promise.title for i in items] == [submitted.title] * 2
+    services.inbox_mark_read(user=seller, item_id=items[0].pk)
+    assert selectors.inbox_unread_count(user=seller) == 1
+    other = UserFactory(username="other")
+    with pytest.raises(Exception, match="does not exist"):
+        services.inbox_mark_read(user=other, item_id=items[1].pk)
+    assert services.inbox_mark_all_read(user=seller) == 1
+    assert selectors.inbox_unread_count(user=seller) == 0
+
+
+def test_fan_out_takes_a_fixed_number_of_queries(make_promise, seller, django_assert_max_num_queries):
+    for i in range(6):
+        UserFactory(username=f"svc{i}", teams=["service"])
+    promise = make_promise()
+    ps.promise_submit(promise_id=promise.pk, user=seller)
+    event = OutboxEvent.objects.get(kind=EventKind.GATE_OPENED)
+    with django_assert_max_num_queries(9):
+        ids = services.event_fan_out(event_id=event.pk)
+    assert len(ids) == 12
