@@ -16,10 +16,9 @@ from qualitygates import services as gs
 from qualitygates import tasks
 from qualitygates.models import ConditionState, GateCondition, GateReview, ReviewState
 from tests.factories import all_checks_met
-from tests.gate_flow import (  # noqa: F401  (clock is a fixture)
+from tests.gate_flow import (
     approved,
     berlin,
-    clock,
     db_snapshot,
     decide,
     decide_go,

@@ -12,7 +12,7 @@ from promises import services as ps
 from promises.models import PromiseState
 from qualitygates import services as gs
 from qualitygates.models import GateCheck, GateCondition, GateReview, ReviewState
-from tests.factories import UserFactory, all_checks_met
+from tests.factories import CategoryFactory, UserFactory, all_checks_met, build_standard_plan
 from tests.gate_flow import (
     approved,
     db_snapshot,
@@ -400,8 +400,6 @@ def test_verify_needs_a_finite_number(make_promise, seller, service_user, legal_
 
 
 def test_the_category_of_a_promise_in_rework_is_fixed(promise, seller, service_user):
-    from tests.factories import CategoryFactory, build_standard_plan
-
     other = CategoryFactory(name="Hotline", slug="hotline")
     build_standard_plan(other)
     decide(promise, service_user, "recycle")
