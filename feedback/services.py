@@ -707,7 +707,7 @@ def early_warning_check(*, category_id: int) -> ImprovementItem | None:
     )
     item.categories.add(category)
     item.feedback.add(*Feedback.objects.filter(
-        kind=FeedbackKind.BROKEN_PROMISE, promise__in=last.filter(is_broken=1).values("pk")).values_list(
+        kind=FeedbackKind.BROKEN_PROMISE, promise__in=last.values("pk")).values_list(
         "pk", flat=True))
     _proposed(item, actor=None, kind=EventKind.EARLY_WARNING,
               extra={"category": category.pk, "broken": broken, "window": n, "break_rate": f"{rate:.3f}",
