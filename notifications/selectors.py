@@ -235,3 +235,14 @@ def weekly_digest_figures(*, now: dt.datetime) -> dict:
             for r in overdue.order_by("due_at")[:10]
         ],
     }
+
+
+def next_customer_update(promise) -> dt.datetime | None:
+    """When the customer hears from us at the latest: the next interim notice, while one can be due."""
+    from promises.models import PromiseState as S
+
+    waiting = promise.state in (S.COMMITTED, S.IN_DELIVERY) or (
+        promise.state == S.ON_HOLD and promise.state_before_hold != S.IN_REVIEW)
+    if not waiting:
+        return None
+    return promise.customer_visible_at + dt.timedelta(days=promise.category.interim_notice_days)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.throttling import StatusPageThrottle
+from notifications.selectors import customer_notices_for_promise, next_customer_update
 
 from .customer_view import customer_status
 from .models import Comparison
@@ -35,4 +36,6 @@ def promise_status(request, token: str):
         return render(request, "promises/status.html", {
             "promise": promise, "status": status,
             "last_update": promise.customer_visible_at,
+            "customer_notices": customer_notices_for_promise(promise_id=promise.pk),
+            "next_update": next_customer_update(promise),
         })
