@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from core.views import health
+from feedback.views import customer_rating
 from promises.views import promise_status
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("api/", include("api.urls")),
     path("status/<str:token>/", promise_status, name="promise-status"),
+    path("status/<str:token>/rate/", customer_rating, name="promise-rate"),
 ]
 
 # Under /api/ these answer in the API's JSON error shape; elsewhere they render Django's pages.

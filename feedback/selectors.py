@@ -228,3 +228,13 @@ def kvp_dashboard(*, now: dt.datetime | None = None) -> dict:
         "effects": improvement_effects(now=now),
         "escape_threshold": conf.get("KVP_GATE_ESCAPE_THRESHOLD"),
     }
+
+
+def customer_rating_state(*, promise) -> dict:
+    """For the status page: whether the customer may still rate this promise, and their rating if given."""
+    from .services import RATEABLE_STATES
+
+    given = (Feedback.objects.filter(promise_id=promise.pk, source="customer")
+             .values("csat_score", "kept_as_seen").first())
+    verified = promise.state in RATEABLE_STATES and promise.verified_at is not None
+    return {"can_rate": verified and given is None, "given": given}

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.throttling import StatusPageThrottle
+from feedback.selectors import customer_rating_state
 from notifications.selectors import customer_notices_for_promise, next_customer_update
 
 from .customer_view import customer_status
@@ -38,4 +39,5 @@ def promise_status(request, token: str):
             "last_update": promise.customer_visible_at,
             "customer_notices": customer_notices_for_promise(promise_id=promise.pk),
             "next_update": next_customer_update(promise),
+            "rating": customer_rating_state(promise=promise),
         })
