@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import roles
+from feedback.demo import seed_kvp
 from feedback.selectors import guidance_current
 from promises import services as promise_services
 from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise
@@ -544,5 +545,6 @@ def seed_demo() -> dict[str, int]:
         categories = seed_categories(teams)
         customers = seed_customers()
     created = seed_promises(users, categories, customers, today)
+    seed_kvp(users=users, categories=categories)  # feedback, improvements, guidance (feedback/demo.py)
     states = Counter(ServicePromise.objects.filter(crm_reference__startswith="DEMO-").values_list("state", flat=True))
     return {"promises_created": created, **{f"state_{k}": v for k, v in sorted(states.items())}}
