@@ -141,6 +141,7 @@ def webhook_body(delivery: Delivery, message: Message) -> bytes:
     review = event.gate_review
     data = {
         "delivery": delivery.key,
+        "recipient": delivery.recipient.get_username() if delivery.recipient else None,
         "event": {"id": event.pk, "kind": event.kind, "created_at": event.created_at.isoformat(),
                   "payload": event.payload},
         "promise": ({"id": promise.pk, "title": promise.title, "state": promise.state} if promise else None),

@@ -108,6 +108,17 @@ LOGIN_URL = "admin:login"
 # The embedded default is a broker that needs no server: kombu's filesystem transport in var/.
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default="filesystem://"))
+# Redis (or any networked broker). Longer than the longest task (and its retries' countdowns), so a
+# message held by a worker that died is handed to another worker only after it really is lost. A
+# publisher gives up on a dead broker at once: the outbox row waits for the sweep, so the request
+# that committed it does not wait for the broker (workers reconnect with broker_connection_retry).
+NETWORK_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "socket_connect_timeout": 3,
+}
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -117,11 +128,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Longer than the longest task (and its retries' countdowns), so a message held by a
-    # worker that died is handed to another worker only after it really is lost.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(NETWORK_BROKER_TRANSPORT_OPTIONS)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
