@@ -76,7 +76,8 @@ def _context(delivery: Delivery) -> dict:
 
         decision = Decision(decision).label if decision in Decision.values else decision
     values = {
-        "gate": payload.get("gate", ""), "title": promise.title if promise else "", "decision": decision,
+        "gate": payload.get("gate", ""), "decision": decision,
+        "title": promise.title if promise else (payload.get("title") or str(payload.get("text", ""))[:80]),
         "due": _due(payload), "kind": EventKind(event.kind).label if event.kind in EventKind.values else event.kind,
         "date": payload.get("week_ending", ""),
     }

@@ -215,6 +215,11 @@ class Delivery(ConcurrentTransitionMixin, models.Model):
         self.lease_until = None
         self.last_error = error
 
+    @transition(field=state, source=[D.FAILED], target=D.PENDING)
+    def retry(self, *, now) -> None:
+        self.attempts = 0
+        self.next_attempt_at = now
+
 
 class InboxItem(models.Model):
     """A message in a user's in-app inbox. One per inbox delivery, so a retry cannot add a second."""

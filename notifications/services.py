@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import IllegalTransition, NotAllowed, NotFound, ValidationFailed
 
 from . import channels, selectors
 from .models import (
@@ -222,6 +222,26 @@ def _webhook_record_outcome(subscription_id: int, *, ok: bool, error: str, now: 
         subscription.disabled_reason = f"{subscription.consecutive_failures} consecutive failures; last: {error}"
         logger.error("Webhook subscription %s disabled: %s", subscription.pk, subscription.disabled_reason)
     subscription.save(update_fields=["consecutive_failures", "is_active", "disabled_at", "disabled_reason"])
+
+
+def delivery_retry(*, delivery_id: int, user) -> Delivery:
+    """A manager sends a failed delivery again (its receiver was fixed): attempts count from zero."""
+    from core.roles import is_manager
+
+    from . import tasks
+
+    if not is_manager(user):
+        raise NotAllowed("Only a manager may send a failed notification again.", code="not_manager")
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None:
+            raise NotFound(f"Delivery {delivery_id} does not exist.")
+        if delivery.state != DeliveryState.FAILED:
+            raise IllegalTransition(f"Only a failed delivery is sent again; this one is {delivery.state}.")
+        delivery.retry(now=timezone.now())
+        delivery.save()
+        dispatch_on_commit(tasks.delivery_send, delivery.pk)
+    return delivery
 
 
 # --- the sweep: what the broker lost, the database still knows ---------------------------------

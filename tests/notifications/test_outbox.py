@@ -270,3 +270,35 @@ def test_fan_out_takes_a_fixed_number_of_queries(make_promise, seller, django_as
     with django_assert_max_num_queries(9):
         ids = services.event_fan_out(event_id=event.pk)
     assert len(ids) == 12
+
+
+def test_failed_delivery_is_sent_again_from_the_admin(submitted, service_user, seller, manager, client, settings,
+                                                       tmp_path, django_assert_max_num_queries):
+    broken = tmp_path / "notifications" / "email"
+    broken.mkdir(parents=True)
+    (broken / "gate_decided.txt").write_text("{% if %}broken{% endif %}")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    review = open_review(submitted)
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    drain()
+    failed = deliveries(EventKind.GATE_DECIDED, Channel.EMAIL).get()
+    assert failed.state == "failed"
+    # a non-manager may not; the template is fixed and a manager sends it again from the admin
+    with pytest.raises(Exception, match="Only a manager"):
+        services.delivery_retry(delivery_id=failed.pk, user=seller)
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": []}]
+    admin_user = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(12):
+        assert client.get("/admin/notifications/delivery/").status_code == 200
+    response = client.post("/admin/notifications/delivery/", {
+        "action": "send_again", "_selected_action": [failed.pk]})
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert (failed.state, failed.attempts) == ("pending", 0)
+    mail.outbox.clear()
+    drain()
+    failed.refresh_from_db()
+    assert failed.state == "sent" and [m.to for m in mail.outbox] == [[seller.email]]
+    with pytest.raises(Exception, match="Only a failed delivery"):
+        services.delivery_retry(delivery_id=failed.pk, user=manager)
