@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from core.ids import as_id
 from qualitygates.models import GateCheck, GateReview
 
 from .models import Customer, PromiseCategory, ServicePromise, TransitionLog
@@ -33,7 +34,7 @@ def promise_detail(*, promise_id: int) -> ServicePromise | None:
             Prefetch("trail", queryset=TransitionLog.objects.select_related("actor", "gate_review")
                      .order_by("at", "id")),
         )
-        .filter(pk=promise_id)
+        .filter(pk=as_id(promise_id))
         .first()
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from core.ids import as_id
+
 from .models import GateCheck, GatePlan, GateReview, ReviewState, WorkingCalendar
 from .working_time import Calendar
 
@@ -29,7 +31,7 @@ def gate_review_list_for_user(*, user, states: list[str] | None = None) -> Query
 def gate_review_detail(*, review_id: int) -> GateReview | None:
     return (GateReview.objects.select_related("promise", "owning_team", "decided_by")
             .prefetch_related(Prefetch("checks", queryset=GateCheck.objects.order_by("order", "id")), "conditions")
-            .filter(pk=review_id).first())
+            .filter(pk=as_id(review_id)).first())
 
 
 OPEN_STATES = [ReviewState.OPEN, ReviewState.ON_HOLD]
