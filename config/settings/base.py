@@ -107,7 +107,8 @@ LOGIN_URL = "admin:login"
 # --- Celery -------------------------------------------------------------------------------
 # The embedded default is a broker that needs no server: kombu's filesystem transport in var/.
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default="filesystem://"))
+# "localhost" only names the (server-less) filesystem broker, so kombu does not warn it had to guess it.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default="filesystem://localhost/"))
 # Redis (or any networked broker). Longer than the longest task (and its retries' countdowns), so a
 # message held by a worker that died is handed to another worker only after it really is lost. A
 # publisher gives up on a dead broker at once: the outbox row waits for the sweep, so the request
