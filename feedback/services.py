@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
+from core.ids import as_id
 from core.roles import is_manager, team_names
 from notifications.models import EventKind
 from notifications.services import event_record
@@ -147,15 +148,15 @@ def feedback_record(*, user, kind: str, channel: str, text: str = "", severity: 
     errors: dict[str, str] = {}
     promise = category = customer = None
     if promise_id is not None:
-        promise = ServicePromise.objects.select_related("category", "customer").filter(pk=promise_id).first()
+        promise = ServicePromise.objects.select_related("category", "customer").filter(pk=as_id(promise_id)).first()
         if promise is None:
             errors["promise"] = f"Promise {promise_id!r} does not exist."
     if category_id is not None:
-        category = PromiseCategory.objects.filter(pk=category_id).first()
+        category = PromiseCategory.objects.filter(pk=as_id(category_id)).first()
         if category is None:
             errors["category"] = f"Category {category_id!r} does not exist."
     if customer_id is not None:
-        customer = Customer.objects.filter(pk=customer_id).first()
+        customer = Customer.objects.filter(pk=as_id(customer_id)).first()
         if customer is None:
             errors["customer"] = f"Customer {customer_id!r} does not exist."
     if kind == FeedbackKind.BROKEN_PROMISE and promise is None and "promise" not in errors:
@@ -389,7 +390,11 @@ def feedback_import_csv(*, user, content: bytes, dry_run: bool = False) -> Impor
 
 def _guidance_publish(*, category_ids: Iterable[int], text: str, actor, improvement=None) -> list[Guidance]:
     text = (text or "").strip()
-    ids = sorted(set(category_ids))
+    raw = list(category_ids)
+    ids = sorted({as_id(i) for i in raw} - {None})
+    if len(ids) < len(set(map(str, raw))):
+        raise ValidationFailed("Category ids are positive whole numbers.", code="invalid",
+                               fields={"category_ids": "not ids"})
     if not text:
         raise ValidationFailed("Guidance needs a text.", code="guidance_text_required", fields={"text": "required"})
     if not ids:
@@ -420,7 +425,7 @@ def guidance_publish(*, user, category_ids: Iterable[int], text: str) -> list[Gu
 def guidance_retire(*, user, guidance_id: int) -> Guidance:
     _require_manager(user, "retire guidance")
     with transaction.atomic():
-        guidance = Guidance.objects.select_for_update().filter(pk=guidance_id).first()
+        guidance = Guidance.objects.select_for_update().filter(pk=as_id(guidance_id)).first()
         if guidance is None:
             raise NotFound(f"Guidance {guidance_id} does not exist.")
         if guidance.retired_at is None:
@@ -457,7 +462,7 @@ def guidance_acknowledge(*, promise: ServicePromise, user, guidance_ids: Iterabl
 
 
 def _lock_item(item_id: int) -> ImprovementItem:
-    item = ImprovementItem.objects.select_for_update().filter(pk=item_id).first()
+    item = ImprovementItem.objects.select_for_update().filter(pk=as_id(item_id)).first()
     if item is None:
         raise NotFound(f"Improvement item {item_id} does not exist.")
     return item
@@ -523,6 +528,10 @@ def _link(item: ImprovementItem, *, category_ids=(), gate_definition_ids=(), fee
     ):
         if not ids:
             continue
+        if any(as_id(i) is None for i in ids):
+            errors[name] = "ids are positive whole numbers"
+            continue
+        ids = {as_id(i) for i in ids}
         found = set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
         if found != ids:
             errors[name] = f"unknown id(s): {', '.join(map(str, sorted(ids - found, key=str)))}"
@@ -583,7 +592,7 @@ def improvement_plan(*, item_id: int, user, owner: Any, priority: str, start_dat
     errors: dict[str, str] = {}
     User = get_user_model()
     owner_id = owner.pk if isinstance(owner, User) else owner
-    owner_obj = User.objects.filter(pk=owner_id, is_active=True).first() if isinstance(owner_id, int) else None
+    owner_obj = User.objects.filter(pk=as_id(owner_id), is_active=True).first() if as_id(owner_id) else None
     if owner_obj is None:
         errors["owner"] = "required (an active user)"
     if priority not in Priority.values:
@@ -659,9 +668,9 @@ def improvement_standardize(*, item_id: int, user, guidance_text: str = "",
             item.categories.add(*ids)
         by_plan: dict[int, list[dict[str, Any]]] = {}
         definitions = GateDefinition.objects.select_related("plan").in_bulk(
-            {c.get("definition_id") for c in changes if isinstance(c.get("definition_id"), int)})
+            {as_id(c.get("definition_id")) for c in changes} - {None})
         for i, change in enumerate(changes):
-            definition = definitions.get(change.get("definition_id"))
+            definition = definitions.get(as_id(change.get("definition_id")))
             if definition is None:
                 raise ValidationFailed(f"Criterion change {i}: gate definition {change.get('definition_id')!r} "
                                        "does not exist.", code="unknown_definition")
@@ -670,7 +679,7 @@ def improvement_standardize(*, item_id: int, user, guidance_text: str = "",
             new_plan = gate_plan_revise(plan_id=plan_id, criteria_changes=plan_changes,
                                         change_note=f"Improvement #{item.pk}: {item.title}")
             item.categories.add(new_plan.category_id)
-            item.gate_definitions.add(*[c["definition_id"] for c in plan_changes])
+            item.gate_definitions.add(*[as_id(c["definition_id"]) for c in plan_changes])
         return {}
 
     return _transition(item_id, "standardize", user=user, comment=comment, prepare=publish, now=timezone.now())

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.ids import as_id
 
 from .models import GateCriterion, GateDefinition, GatePlan, Requirement
 
@@ -22,8 +23,10 @@ def _clean_changes(changes: Iterable[dict[str, Any]], plan: GatePlan) -> list[di
     criteria = {c.pk: c for d in definitions.values() for c in d.criteria.all()}
     cleaned, errors = [], {}
     for i, change in enumerate(changes):
-        definition_id = change.get("definition_id")
+        definition_id = as_id(change.get("definition_id"))
         replaces = change.get("replaces_criterion_id")
+        if replaces is not None:
+            replaces = as_id(replaces) or -1
         text = (change.get("text") or "").strip()
         requirement = change.get("requirement") or Requirement.MUST
         try:
@@ -61,7 +64,7 @@ def gate_plan_revise(*, plan_id: int, change_note: str, criteria_changes: Iterab
         raise ValidationFailed("A new plan version needs at least one criterion change.", code="no_change")
     try:
         with transaction.atomic():
-            plan = GatePlan.objects.select_for_update().filter(pk=plan_id).first()
+            plan = GatePlan.objects.select_for_update().filter(pk=as_id(plan_id)).first()
             if plan is None:
                 raise NotFound(f"Gate plan {plan_id} does not exist.")
             latest = (GatePlan.objects.filter(category_id=plan.category_id).order_by("-version")

@@ -128,3 +128,10 @@ def test_rating_before_verification_or_with_bad_input_is_refused(deliver):
     with pytest.raises(NotFound):
         fs.feedback_record_customer_rating(status_token="nope", kept_as_seen=True, csat_score=4)
     assert not Feedback.objects.exists()
+
+
+def test_bad_ids_name_the_problem(service_user):
+    with pytest.raises(ValidationFailed) as exc:
+        fs.feedback_record(user=service_user, kind="complaint", channel="chat", promise_id="abc",
+                           category_id="x", customer_id=-1, text="x")
+    assert set(exc.value.fields) == {"promise", "category", "customer"}

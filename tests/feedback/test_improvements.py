@@ -272,3 +272,16 @@ def test_a_criterion_change_applies_only_to_the_current_version(proposed, manage
         fs.improvement_standardize(item_id=proposed.pk, user=manager, criteria_changes=[
             {"definition_id": feasibility.pk, "text": "stale"}])
     assert GatePlan.objects.filter(category=category).count() == 2
+
+
+@pytest.mark.parametrize("bad", ["abc", -3, None, True, 1.5])
+def test_bad_ids_are_not_found_not_a_crash(manager, bad):
+    from core.errors import NotFound
+
+    with pytest.raises(NotFound):
+        fs.improvement_accept(item_id=bad, user=manager)
+
+
+def test_bad_link_ids_are_refused(seller):
+    with pytest.raises(ValidationFailed, match="whole numbers"):
+        fs.improvement_propose(user=seller, title="x", feedback_ids=["x"])
