@@ -61,12 +61,15 @@ def promise_create(*, user, title: str, category: PromiseCategory, origin_depart
         raise NotAllowed("Only sales, marketing, presales or managers record promises.", code="not_promise_maker")
     if owner is not None and owner.pk != user.pk and not is_manager(user):
         raise NotAllowed("Only a manager may record a promise on someone else's behalf.", code="not_manager")
-    promise = ServicePromise(
-        title=title, description=description, category=category, customer=customer,
-        customer_segment=customer_segment, origin_department=origin_department, channel=channel, metric=metric,
-        comparison=comparison, target_value=target_value, unit=unit, due_date=due_date,
-        owner=owner or user, crm_reference=crm_reference, deal_value=deal_value,
-    )
+    try:
+        promise = ServicePromise(
+            title=title, description=description, category=category, customer=customer,
+            customer_segment=customer_segment, origin_department=origin_department, channel=channel,
+            metric=metric, comparison=comparison, target_value=target_value, unit=unit, due_date=due_date,
+            owner=owner or user, crm_reference=crm_reference, deal_value=deal_value,
+        )
+    except (TypeError, ValueError) as exc:  # e.g. a category that is not a category
+        raise ValidationFailed(f"The promise is not valid: {exc}", code="invalid_promise") from exc
     _validate(promise)
     with transaction.atomic():
         promise.save()

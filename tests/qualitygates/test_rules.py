@@ -9,7 +9,7 @@ import pytest
 from core import roles
 from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
 from promises import services as ps
-from promises.models import PromiseState
+from promises.models import PromiseState, ServicePromise
 from qualitygates import services as gs
 from qualitygates.models import GateCheck, GateCondition, GateReview, ReviewState
 from tests.factories import CategoryFactory, UserFactory, all_checks_met, build_standard_plan
@@ -408,3 +408,12 @@ def test_the_category_of_a_promise_in_rework_is_fixed(promise, seller, service_u
     # Other fields stay editable in rework
     ps.promise_update(promise_id=promise.pk, user=seller, data={"title": "Technician within 6 hours"})
     assert refreshed(promise).title == "Technician within 6 hours"
+
+
+@pytest.mark.parametrize("bad", [{"category": "on-site-service"}, {"target_value": "four"},
+                                 {"due_date": "31.03.2027"}, {"customer": None}, {"channel": "pigeon"}])
+def test_recording_a_promise_with_bad_input_is_invalid_not_a_crash(make_promise, bad):
+    with pytest.raises(ValidationFailed) as info:
+        make_promise(**bad)
+    assert info.value.code == "invalid_promise"
+    assert not ServicePromise.objects.exists()
