@@ -54,3 +54,12 @@ def test_no_warning_before_the_window_is_full(outcome):
     for _ in range(4):
         outcome(kept=False)
     assert not warnings().exists()
+
+
+def test_the_database_allows_one_open_warning_per_category(category):
+    # The category lock serialises the checks; this index is the backstop if a code path ever skips it.
+    from django.db import IntegrityError, transaction
+
+    ImprovementItem.objects.create(title="a", origin=ImprovementOrigin.EARLY_WARNING, origin_category=category)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ImprovementItem.objects.create(title="b", origin=ImprovementOrigin.EARLY_WARNING, origin_category=category)
