@@ -254,8 +254,11 @@ def _validate_conditions(conditions: Iterable[dict[str, Any]], *, now: dt.dateti
 
 
 def gate_decide(*, review_id: int, user, decision: str, comment: str = "",
-                checks: Iterable[dict[str, Any]] = (), conditions: Iterable[dict[str, Any]] = ()) -> GateReview:
-    """Decide an open gate: go (optionally with conditions), kill, hold or recycle."""
+                checks: Sequence[dict[str, Any]] = (), conditions: Sequence[dict[str, Any]] = ()) -> GateReview:
+    """Decide an open gate: go (optionally with conditions), kill, hold or recycle.
+
+    checks: [{"check": id, "result": "met" | "not_met" | "na", "note": text}], every criterion for a go;
+    conditions (go only): [{"description": text, "owner": user id, "due_at": aware datetime or ISO text}]."""
     if decision not in Decision.values:
         raise ValidationFailed(f"Decision must be one of {', '.join(Decision.values)}.", code="invalid_decision",
                                fields={"decision": "unknown decision"})

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 
 from core.errors import IllegalTransition, ValidationFailed
 from notifications.models import EventKind, OutboxEvent
@@ -446,13 +447,35 @@ def test_ending_a_round_cancels_its_open_conditions(make_promise, seller, servic
     # Then the condition of the abandoned round is cancelled and cannot lapse the new round
     condition.refresh_from_db()
     assert condition.state == ConditionState.CANCELLED
+    assert promise_trail(promise)[-1] == (P, "send_to_rework", "in_review", "rework")
+    assert (C, "condition_cancelled", "open", "cancelled") in promise_trail(promise)
     ps.promise_resubmit(promise_id=promise.pk, user=seller)
     assert gs.gate_conditions_lapse_due(now=due + dt.timedelta(hours=1)) == 0
     promise = refreshed(promise)
     assert (promise.state, promise.rework_rounds) == (S.IN_REVIEW, 1)
 
 
+@pytest.mark.parametrize("end", ["kill", "withdraw"])
+def test_rejecting_or_withdrawing_cancels_open_conditions(
+        end, make_promise, seller, service_user, legal_user, delivery_user):
+    promise = submitted(make_promise, seller)
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    condition = go_with_condition(promise, service_user, delivery_user, due_at=due)
+
+    if end == "kill":
+        decide(promise, legal_user, "kill", comment="Unlimited liability")
+    else:
+        ps.promise_withdraw(promise_id=promise.pk, user=seller)
+
+    condition.refresh_from_db()
+    assert condition.state == ConditionState.CANCELLED
+    events_before = OutboxEvent.objects.count()
+    assert gs.gate_conditions_lapse_due(now=due + dt.timedelta(hours=1)) == 0
+    assert OutboxEvent.objects.count() == events_before
+
+
 def test_the_beat_task_lapses_overdue_conditions(clock, make_promise, seller, service_user, delivery_user):
+    assert settings.CELERY_BEAT_SCHEDULE["gate-conditions-lapse"]["task"] == tasks.lapse_overdue_conditions.name
     promise = submitted(make_promise, seller)
     go_with_condition(promise, service_user, delivery_user, due_at=berlin(2027, 1, 5, 9, 0))
     assert tasks.lapse_overdue_conditions() == 0
