@@ -94,7 +94,7 @@ GATEKEEPER_PERMISSIONS = {
 MANAGER_PERMISSIONS = {
     "promises": {"*": (VIEW, ADD, CHANGE, DELETE)},
     "qualitygates": {"*": (VIEW, ADD, CHANGE, DELETE)},
-    "notifications": {"*": (VIEW,)},
+    "notifications": {"*": (VIEW,), "webhooksubscription": (VIEW, ADD)},
     "feedback": {"*": (VIEW, ADD, CHANGE, DELETE)},
     "auth": {"user": (VIEW,), "group": (VIEW, CHANGE)},
 }

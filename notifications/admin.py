@@ -1,55 +1,31 @@
-"""Admin for the outbox: events are written by the services in the transaction of their change and
-are never edited by hand."""
+"""Admin for the outbox and its deliveries. Events are written by the services in the transaction of
+their change, deliveries by the workers; here they are looked up, and the few manual moves (send a
+failed delivery again, switch a webhook back on) call the notification services."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from .models import OutboxEvent
+from core.admin_helpers import bulk_service_action
 
-
-@admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "promise", "gate_review", "actor")
-    list_filter = ("kind", "created_at")
-    list_select_related = ("promise", "gate_review", "actor")
-    search_fields = ("kind", "promise__title")
-    date_hierarchy = "created_at"
-    readonly_fields = ("kind", "promise", "gate_review", "actor", "payload", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-# --- delivery, settings and the inbox (engineer B) ---------------------------------------------
-# Deliveries and inbox items are written by the workers; the admin shows them and offers the one
-# manual move (send a failed delivery again) through the service. Webhooks and preferences are
-# settings a manager may edit for a user.
-
-from django.contrib import messages  # noqa: E402
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from core.errors import DomainError  # noqa: E402
-
-from . import services  # noqa: E402
-from .models import (  # noqa: E402
+from . import services
+from .models import (
     ChannelPreference,
     CustomerNotice,
     Delivery,
+    EventKind,
     InboxItem,
     NotificationProfile,
+    OutboxEvent,
     WebhookSubscription,
 )
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -59,67 +35,132 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ("channel", "recipient", "webhook", "address", "state", "attempts", "sent_at", "last_error")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recipient", "webhook")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "promise", "gate_review", "actor", "fanned_out_at")
+    list_filter = ("kind", "created_at")
+    list_select_related = ("promise", "gate_review", "actor")
+    search_fields = ("kind", "key", "promise__title")
+    date_hierarchy = "created_at"
+    readonly_fields = ("kind", "key", "promise", "gate_review", "actor", "payload", "created_at", "fanned_out_at")
+    inlines = (DeliveryInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("promise", "gate_review", "actor")
+
+
 @admin.register(Delivery)
-class DeliveryAdmin(_ReadOnlyAdmin):
-    list_display = ("created_at", "key", "channel", "recipient", "address", "state", "attempts", "next_attempt_at",
-                    "sent_at")
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "event", "channel", "recipient", "webhook", "address", "state", "attempts",
+                    "next_attempt_at", "sent_at")
     list_filter = ("state", "channel", "event__kind")
-    list_select_related = ("recipient", "event")
+    list_select_related = ("event", "recipient", "webhook")
     search_fields = ("key", "address", "recipient__username", "last_error")
     readonly_fields = ("event", "channel", "key", "recipient", "webhook", "address", "language", "state",
                        "attempts", "next_attempt_at", "lease_until", "last_error", "sent_at", "created_at")
-    actions = ["send_again"]
+    actions = ("retry_selected",)
 
-    @admin.action(description=_("Send failed deliveries again"))
-    def send_again(self, request, queryset):
-        done = 0
-        for delivery in queryset:
-            try:
-                services.delivery_retry(delivery_id=delivery.pk, user=request.user)
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{delivery.key}: {exc.message}", messages.WARNING)
-        if done:
-            self.message_user(request, _("%(n)d deliveries queued again.") % {"n": done}, messages.SUCCESS)
+    @admin.action(description=_("Send selected failed deliveries again"))
+    def retry_selected(self, request, queryset):
+        bulk_service_action(self, request, queryset, services.delivery_retry, id_kwarg="delivery_id",
+                            done=gettext("Queued again"))
+
+
+@admin.register(InboxItem)
+class InboxItemAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "kind", "title", "promise", "read_at")
+    list_filter = ("kind", "read_at")
+    list_select_related = ("user", "promise")
+    search_fields = ("title", "body", "user__username")
+    readonly_fields = ("user", "delivery", "kind", "title", "body", "link", "promise", "created_at", "read_at")
+
+
+@admin.register(CustomerNotice)
+class CustomerNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "promise", "kind", "email", "language")
+    list_filter = ("kind", "language")
+    list_select_related = ("promise",)
+    search_fields = ("email", "promise__title")
+    readonly_fields = ("promise", "kind", "event", "email", "language", "created_at")
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    kinds = forms.MultipleChoiceField(label=_("event kinds"), choices=EventKind.choices, required=False,
+                                      widget=forms.CheckboxSelectMultiple, help_text=_("None chosen: every kind."))
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ("name", "url", "kinds")
 
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """Created through the notification service (it checks the URL and the kinds); a subscription
+    the workers disabled after repeated failures is switched back on by its owner."""
+
+    form = WebhookSubscriptionForm
     list_display = ("name", "user", "url", "is_active", "consecutive_failures", "disabled_at")
     list_filter = ("is_active",)
     list_select_related = ("user",)
     search_fields = ("name", "url", "user__username")
-    autocomplete_fields = ("user",)
-    readonly_fields = ("consecutive_failures", "disabled_at", "disabled_reason", "created_at")
+    actions = ("enable_selected",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("user", "name", "url", "kinds", "secret", "is_active", "consecutive_failures", "disabled_at",
+                "disabled_reason", "created_at")
+
+    def get_fields(self, request, obj=None):
+        return ("name", "url", "kinds") if obj is None else self.get_readonly_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        created = services.webhook_subscription_create(
+            user=request.user, name=form.cleaned_data["name"], url=form.cleaned_data["url"],
+            kinds=list(form.cleaned_data["kinds"]))
+        obj.pk = obj.id = created.pk
+        obj._state.adding = False
+
+    @admin.action(description=_("Switch selected webhooks back on"))
+    def enable_selected(self, request, queryset):
+        bulk_service_action(self, request, queryset, services.webhook_subscription_enable,
+                            id_kwarg="subscription_id", done=gettext("Switched on"))
 
 
 @admin.register(NotificationProfile)
-class NotificationProfileAdmin(admin.ModelAdmin):
+class NotificationProfileAdmin(ReadOnlyAdmin):
     list_display = ("user", "language")
+    list_filter = ("language",)
     list_select_related = ("user",)
     search_fields = ("user__username",)
-    autocomplete_fields = ("user",)
 
 
 @admin.register(ChannelPreference)
-class ChannelPreferenceAdmin(admin.ModelAdmin):
+class ChannelPreferenceAdmin(ReadOnlyAdmin):
     list_display = ("user", "kind", "channel", "enabled")
-    list_filter = ("kind", "channel", "enabled")
+    list_filter = ("channel", "kind", "enabled")
     list_select_related = ("user",)
     search_fields = ("user__username",)
-    autocomplete_fields = ("user",)
-
-
-@admin.register(InboxItem)
-class InboxItemAdmin(_ReadOnlyAdmin):
-    list_display = ("created_at", "user", "kind", "title", "read_at")
-    list_filter = ("kind",)
-    list_select_related = ("user",)
-    search_fields = ("title", "user__username")
-
-
-@admin.register(CustomerNotice)
-class CustomerNoticeAdmin(_ReadOnlyAdmin):
-    list_display = ("created_at", "promise", "kind", "email", "language")
-    list_select_related = ("promise",)
-    search_fields = ("promise__title", "email")

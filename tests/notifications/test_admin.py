@@ -1,0 +1,93 @@
+"""The notifications admin: bounded lists of events and deliveries, read-only rows, and the manual
+retry that goes through the notification service."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from notifications import services as ns
+from notifications.models import Delivery, DeliveryState, InboxItem, OutboxEvent, WebhookSubscription
+from tests.admin_support import count_queries, drive_promises, make_staff
+
+User = get_user_model()
+CHANGELISTS = ["outboxevent", "delivery", "inboxitem", "customernotice", "webhooksubscription",
+               "notificationprofile", "channelpreference"]
+LIST_QUERY_BOUND = 12
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    return client
+
+
+def fan_out_all() -> None:
+    """What the workers do after commit: every event gets its deliveries (inbox ones done at once)."""
+    for event_id in OutboxEvent.objects.filter(fanned_out_at__isnull=True).values_list("pk", flat=True):
+        ns.event_fan_out(event_id=event_id)
+
+
+def drive(make_promise, seller, service_user, count: int) -> None:
+    drive_promises(make_promise, seller=seller, service_user=service_user, count=count)
+    ns.webhook_subscription_create(user=service_user, name=f"Teams channel {count}",
+                                   url=f"https://chat.example.com/hook/{count}")
+    fan_out_all()
+
+
+@pytest.mark.parametrize("model", CHANGELISTS)
+def test_changelist_queries_do_not_grow_with_rows(model, admin_client, make_promise, seller, service_user,
+                                                   django_assert_max_num_queries):
+    url = reverse(f"admin:notifications_{model}_changelist")
+    drive(make_promise, seller, service_user, 2)
+    with django_assert_max_num_queries(LIST_QUERY_BOUND):
+        few = count_queries(admin_client, url)
+    drive(make_promise, seller, service_user, 6)
+    with django_assert_max_num_queries(LIST_QUERY_BOUND):
+        many = count_queries(admin_client, url)
+    assert many == few
+
+
+def test_event_page_shows_its_deliveries(admin_client, make_promise, seller, service_user,
+                                         django_assert_max_num_queries):
+    drive(make_promise, seller, service_user, 1)
+    event = OutboxEvent.objects.filter(deliveries__isnull=False).first()
+    with django_assert_max_num_queries(25):
+        response = admin_client.get(reverse("admin:notifications_outboxevent_change", args=[event.pk]))
+    assert response.status_code == 200
+    assert 'name="_save"' not in response.content.decode()
+    assert admin_client.get(reverse("admin:notifications_outboxevent_add")).status_code == 403
+    assert admin_client.get(reverse("admin:notifications_outboxevent_delete", args=[event.pk])).status_code == 403
+    assert InboxItem.objects.exists()
+
+
+def test_retry_goes_through_the_service_and_its_rules(client, make_promise, seller, service_user, manager):
+    drive(make_promise, seller, service_user, 1)
+    delivery = Delivery.objects.exclude(state=DeliveryState.FAILED).first()
+    url = reverse("admin:notifications_delivery_changelist")
+    # A gatekeeper may look, but only a manager sends again
+    make_staff(service_user, "view_delivery")
+    client.force_login(service_user)
+    response = client.post(url, {"action": "retry_selected", "_selected_action": [delivery.pk]}, follow=True)
+    assert any("Only a manager" in str(m) for m in get_messages(response.wsgi_request))
+    # A manager is told that only a failed delivery is sent again; nothing changes
+    make_staff(manager, "view_delivery")
+    client.force_login(manager)
+    state = delivery.state
+    response = client.post(url, {"action": "retry_selected", "_selected_action": [delivery.pk]}, follow=True)
+    assert response.status_code == 200
+    assert any("Only a failed delivery" in str(m) for m in get_messages(response.wsgi_request))
+    delivery.refresh_from_db()
+    assert delivery.state == state
+
+
+def test_a_webhook_is_added_through_the_service(admin_client):
+    response = admin_client.post(reverse("admin:notifications_webhooksubscription_add"),
+                                 {"name": "CRM", "url": "https://crm.example.com/hooks/sqg",
+                                  "kinds": ["promise_broken", "promise_closed"]})
+    assert response.status_code == 302
+    hook = WebhookSubscription.objects.get()
+    assert (hook.user.username, hook.kinds, hook.is_active) == ("root", ["promise_broken", "promise_closed"], True)
+    assert len(hook.secret) >= 32  # the service's generated signing secret
