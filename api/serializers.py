@@ -140,6 +140,8 @@ class GateReviewSerializer(serializers.ModelSerializer):
     promise_title = serializers.CharField(source="promise.title", read_only=True)
     owning_team_name = serializers.CharField(source="owning_team.name", read_only=True)
     decided_by = UserRefSerializer(read_only=True, allow_null=True)
+    # Declared, because a read-only model field loses allow_blank and the schema would forbid "".
+    decision = serializers.ChoiceField(choices=Decision.choices, allow_blank=True, read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
