@@ -35,8 +35,10 @@ def call_service(request, service: Callable[..., Any], /, **kwargs) -> tuple[boo
 
 def bulk_service_action(modeladmin, request, queryset, service: Callable[..., Any], *, id_kwarg: str,
                         done: str) -> None:
-    """An admin action: call the service once per selected row, each in its own transaction,
-    and report successes and failures separately (one failure does not undo the others)."""
+    """`done` is the success message: either a label ("Submitted" → "Submitted: 3") or a format with
+    %(count)d ("%(count)d deliveries queued again.")."""
+    # One service call per selected row, each in its own transaction: one failure does not undo
+    # the others, and successes and failures are reported separately.
     succeeded, failures = 0, []
     for pk in queryset.order_by("pk").values_list("pk", flat=True):
         try:
@@ -45,7 +47,8 @@ def bulk_service_action(modeladmin, request, queryset, service: Callable[..., An
         except DomainError as exc:
             failures.append(f"#{pk}: {domain_error_text(exc)}")
     if succeeded:
-        modeladmin.message_user(request, f"{done}: {succeeded}", messages.SUCCESS)
+        text = done % {"count": succeeded} if "%(count)" in done else f"{done}: {succeeded}"
+        modeladmin.message_user(request, text, messages.SUCCESS)
     for failure in failures:
         modeladmin.message_user(request, failure, messages.ERROR)
 

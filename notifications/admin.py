@@ -78,12 +78,12 @@ class DeliveryAdmin(ReadOnlyAdmin):
     search_fields = ("key", "address", "recipient__username", "last_error")
     readonly_fields = ("event", "channel", "key", "recipient", "webhook", "address", "language", "state",
                        "attempts", "next_attempt_at", "lease_until", "last_error", "sent_at", "created_at")
-    actions = ("retry_selected",)
+    actions = ("send_again",)
 
     @admin.action(description=_("Send selected failed deliveries again"))
-    def retry_selected(self, request, queryset):
+    def send_again(self, request, queryset):
         bulk_service_action(self, request, queryset, services.delivery_retry, id_kwarg="delivery_id",
-                            done=gettext("Queued again"))
+                            done=gettext("%(count)d deliveries queued again."))
 
 
 @admin.register(InboxItem)

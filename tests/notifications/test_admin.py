@@ -70,13 +70,13 @@ def test_retry_goes_through_the_service_and_its_rules(client, make_promise, sell
     # A gatekeeper may look, but only a manager sends again
     make_staff(service_user, "view_delivery")
     client.force_login(service_user)
-    response = client.post(url, {"action": "retry_selected", "_selected_action": [delivery.pk]}, follow=True)
+    response = client.post(url, {"action": "send_again", "_selected_action": [delivery.pk]}, follow=True)
     assert any("Only a manager" in str(m) for m in get_messages(response.wsgi_request))
     # A manager is told that only a failed delivery is sent again; nothing changes
     make_staff(manager, "view_delivery")
     client.force_login(manager)
     state = delivery.state
-    response = client.post(url, {"action": "retry_selected", "_selected_action": [delivery.pk]}, follow=True)
+    response = client.post(url, {"action": "send_again", "_selected_action": [delivery.pk]}, follow=True)
     assert response.status_code == 200
     assert any("Only a failed delivery" in str(m) for m in get_messages(response.wsgi_request))
     delivery.refresh_from_db()
