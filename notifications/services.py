@@ -88,7 +88,12 @@ def publish(task, *args, countdown: float | None = None) -> bool:
 # --- fan-out: one delivery per recipient and channel --------------------------------------------
 
 def event_fan_out(*, event_id: int, now: dt.datetime | None = None) -> list[int]:
-    """Create the event's deliveries (once) and dispatch them after commit. Returns their ids."""
+    """Create the event's deliveries (once) and dispatch the outgoing ones after commit.
+
+    Inbox deliveries are done right here: the inbox is this database, so the item and its sent
+    delivery commit together with the fan-out, exactly once, without a task of their own.
+    Returns the ids of the deliveries handed to workers.
+    """
     now = now or timezone.now()
     from . import tasks
 
@@ -96,20 +101,38 @@ def event_fan_out(*, event_id: int, now: dt.datetime | None = None) -> list[int]
         event = (OutboxEvent.objects.select_for_update(of=("self",))
                  .select_related("promise", "promise__customer", "gate_review").filter(pk=event_id).first())
         if event is None or event.fanned_out_at is not None:
-            return []
-        targets = selectors.event_targets(event)
-        Delivery.objects.bulk_create([
-            Delivery(event=event, channel=t.channel, key=f"{event.pk}:{t.channel}:{t.target}",
-                     recipient=t.user, webhook=t.webhook, address=t.address, language=t.language,
-                     next_attempt_at=now, created_at=now)
-            for t in targets
-        ], ignore_conflicts=True)
+            return []  # the row lock makes a second fan-out of the same event find it done
+        rows = [Delivery(event=event, channel=t.channel, key=f"{event.pk}:{t.channel}:{t.target}",
+                         recipient=t.user, webhook=t.webhook, address=t.address, language=t.language,
+                         next_attempt_at=now, created_at=now)
+                for t in selectors.event_targets(event)]
+        items = []
+        for delivery in rows:
+            if delivery.channel == Channel.INBOX:
+                items.append(_inbox_deliver(delivery, now=now))
+        Delivery.objects.bulk_create(rows)
+        InboxItem.objects.bulk_create([item for item in items if item is not None])
         event.fanned_out_at = now
         event.save(update_fields=["fanned_out_at"])
-        ids = list(Delivery.objects.filter(event=event, state=DeliveryState.PENDING).values_list("pk", flat=True))
+        ids = [d.pk for d in rows if d.state == DeliveryState.PENDING]
         for pk in ids:
             dispatch_on_commit(tasks.delivery_send, pk)
     return ids
+
+
+def _inbox_deliver(delivery: Delivery, *, now: dt.datetime) -> InboxItem | None:
+    """Render the inbox item of a delivery and move the delivery to sent (or failed, with the reason).
+    The caller saves both in one transaction."""
+    delivery.claim(now=now, lease_seconds=0)
+    try:
+        message = channels.render(delivery, body=False)
+    except channels.PermanentFailure as exc:
+        delivery.fail(error=str(exc))
+        return None
+    delivery.succeed(now=now)
+    return InboxItem(user_id=delivery.recipient_id, delivery=delivery, kind=delivery.event.kind,
+                     title=message.subject[:300], body=message.summary, link=message.link,
+                     promise_id=delivery.event.promise_id, created_at=now)
 
 
 # --- sending one delivery ------------------------------------------------------------------------
@@ -148,23 +171,15 @@ def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str:
             delivery.fail(error=f"Webhook subscription disabled: {reason}".strip())
             delivery.save()
             return "failed"
-        delivery.claim(now=now, lease_seconds=lease)
         if delivery.channel == Channel.INBOX:
-            # The inbox is our own database: item and state commit together, so it is exactly once.
-            try:
-                message = channels.render(delivery, body=False)
-            except channels.PermanentFailure as exc:
-                delivery.fail(error=str(exc))
-                delivery.save()
-                return "failed"
-            InboxItem.objects.get_or_create(delivery=delivery, defaults={
-                "user_id": delivery.recipient_id, "kind": delivery.event.kind, "title": message.subject[:300],
-                "body": message.summary, "link": message.link, "promise_id": delivery.event.promise_id,
-                "created_at": now,
-            })
-            delivery.succeed(now=now)
+            # A retried inbox delivery (the fan-out does the first): our own database, so the item
+            # and the state commit together, exactly once.
+            item = _inbox_deliver(delivery, now=now)
             delivery.save()
-            return "sent"
+            if item is not None:
+                item.save()
+            return delivery.state
+        delivery.claim(now=now, lease_seconds=lease)
         delivery.save()
         attempt = delivery.attempts
 
