@@ -1,0 +1,67 @@
+"""Every list endpoint runs a bounded number of queries, whatever the page size."""
+
+from __future__ import annotations
+
+import pytest
+
+from promises import services as promises
+from tests.factories import CategoryFactory, CustomerFactory
+
+from .scenarios import Scenario
+
+# Token lookup, COUNT, page: the rest are select_related; nothing per row.
+MAX_QUERIES = 4
+
+
+@pytest.fixture
+def scenario(make_promise, seller, service_user, legal_user, delivery_user):
+    return Scenario(make_promise, seller, service_user, legal_user, delivery_user)
+
+
+def _get(client, url, size, django_assert_max_num_queries):
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = client.get(url, {"page_size": size})
+    assert response.status_code == 200, response.data
+    return response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [3, 40])
+def test_promise_list_is_bounded(api, make_promise, seller, size, django_assert_max_num_queries):
+    # given 45 promises, most of them submitted (with gates, checks and trail rows behind them)
+    for i in range(45):
+        promise = make_promise(title=f"Promise {i}")
+        if i % 3:
+            promises.promise_submit(promise_id=promise.pk, user=seller)
+    # when a page is fetched, then the queries do not grow with the page
+    body = _get(api("manager"), "/api/promises/", size, django_assert_max_num_queries)
+    assert body["count"] == 45 and len(body["results"]) == size
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [3, 40])
+def test_gate_list_is_bounded(api, scenario, size, django_assert_max_num_queries):
+    # given 25 submitted promises: each has two gates of the service team (feasibility, closure)
+    for _ in range(25):
+        scenario.in_review()
+    body = _get(api("gk_own"), "/api/gates/", size, django_assert_max_num_queries)
+    assert body["count"] == 50 and len(body["results"]) == size
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [2, 30])
+def test_trail_is_bounded(api, scenario, size, django_assert_max_num_queries):
+    # given a promise in delivery: submitted, two gates passed, committed, handed over, delivery gate passed
+    promise = scenario.in_delivery()
+    body = _get(api("maker"), f"/api/promises/{promise.pk}/trail/", size, django_assert_max_num_queries)
+    assert body["count"] >= 10 and len(body["results"]) == min(size, body["count"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [3, 40])
+def test_customer_and_category_lists_are_bounded(api, size, django_assert_max_num_queries):
+    CustomerFactory.create_batch(45)
+    CategoryFactory.create_batch(45)
+    client = api("maker")
+    assert len(_get(client, "/api/customers/", size, django_assert_max_num_queries)["results"]) == size
+    assert len(_get(client, "/api/categories/", size, django_assert_max_num_queries)["results"]) == size
