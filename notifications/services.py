@@ -433,3 +433,16 @@ def weekly_digest_send(*, now: dt.datetime | None = None) -> OutboxEvent:
     with transaction.atomic():
         return event_record(kind=EventKind.WEEKLY_DIGEST, key=f"weekly_digest:{year}-W{week:02d}",
                             payload=selectors.weekly_digest_figures(now=now))
+
+
+def webhook_subscription_disable(*, subscription_id: int, user) -> WebhookSubscription:
+    """Switch one of the user's webhooks off. It is kept (with its delivery history) and can be re-enabled."""
+    with transaction.atomic():
+        subscription = WebhookSubscription.objects.select_for_update().filter(pk=subscription_id, user=user).first()
+        if subscription is None:
+            raise NotFound(f"Webhook subscription {subscription_id} does not exist.")
+        if subscription.is_active:
+            subscription.is_active = False
+            subscription.disabled_at, subscription.disabled_reason = timezone.now(), "Switched off by its owner."
+            subscription.save()
+    return subscription
