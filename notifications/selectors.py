@@ -246,3 +246,7 @@ def next_customer_update(promise) -> dt.datetime | None:
     if not waiting:
         return None
     return promise.customer_visible_at + dt.timedelta(days=promise.category.interim_notice_days)
+
+
+def webhook_subscription_list(*, user) -> QuerySet[WebhookSubscription]:
+    return WebhookSubscription.objects.filter(user=user).order_by("name", "id")
