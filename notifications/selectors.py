@@ -202,13 +202,16 @@ def needs_interim_notice(promise, *, now: dt.datetime) -> bool:
             and promise.customer_visible_at <= now - dt.timedelta(days=promise.category.interim_notice_days))
 
 
-def open_improvements_count() -> int | None:
-    """Open KVP items, or None while the feedback app has no improvement items."""
+def open_improvements(limit: int = 10) -> tuple[int | None, list[dict]]:
+    """Open KVP items (count, the oldest few), or (None, []) while the feedback app has none."""
     try:
         from feedback.models import OPEN_IMPROVEMENT_STATES, ImprovementItem
     except ImportError:
-        return None
-    return ImprovementItem.objects.filter(state__in=OPEN_IMPROVEMENT_STATES).count()
+        return None, []
+    qs = ImprovementItem.objects.filter(state__in=OPEN_IMPROVEMENT_STATES)
+    examples = [{"id": pk, "title": title, "state": state}
+                for pk, title, state in qs.order_by("created_at", "id").values_list("pk", "title", "state")[:limit]]
+    return qs.count(), examples
 
 
 def weekly_digest_figures(*, now: dt.datetime) -> dict:
@@ -220,9 +223,11 @@ def weekly_digest_figures(*, now: dt.datetime) -> dict:
     broken_this_week = ServicePromise.objects.filter(
         trail__to_state=PromiseState.BROKEN, trail__at__gte=week_ago, trail__at__lt=now).distinct()
     overdue = GateReview.objects.filter(state=ReviewState.OPEN, due_at__lte=now)
+    improvements, improvement_examples = open_improvements()
     return {
         "week_ending": now.date().isoformat(),
-        "open_improvements": open_improvements_count(),
+        "open_improvements": improvements,
+        "improvement_examples": improvement_examples,
         "broken_open": broken.count(),
         "broken_this_week": broken_this_week.count(),
         "broken_examples": [

@@ -99,7 +99,8 @@ def commit(promise, seller, service_user, legal_user):
     return promise
 
 
-def test_interim_notice_after_silent_days(clock, client, make_promise, seller, service_user, legal_user, customer):
+def test_interim_notice_after_silent_days(clock, client, make_promise, seller, service_user, legal_user, customer,
+                                          django_assert_max_num_queries):
     # given a promise committed on Friday (interim notice after 5 days by default)
     promise = commit(make_promise(), seller, service_user, legal_user)
     assert promise.state == PromiseState.COMMITTED and promise.customer_visible_at == clock.now
@@ -107,6 +108,8 @@ def test_interim_notice_after_silent_days(clock, client, make_promise, seller, s
     ps.promise_submit(promise_id=in_review.pk, user=seller)
     committed_at = clock.now
     assert services.interim_notices_send(now=committed_at + dt.timedelta(days=4, hours=23)) == 0
+    with django_assert_max_num_queries(2):
+        assert selectors.promise_ids_needing_interim_notice(now=committed_at + dt.timedelta(days=6)) == [promise.pk]
     # when five days pass without a visible update, the customer gets one notice with the status link
     first = committed_at + dt.timedelta(days=5, minutes=1)
     mail.outbox.clear()
@@ -142,10 +145,13 @@ def test_interim_notice_while_on_hold_after_commitment(clock, make_promise, sell
     assert ServicePromise.objects.get(pk=promise.pk).customer_notices.count() == 1
 
 
-def test_weekly_digest_once_per_week(clock, make_promise, seller, manager, service_user):
+def test_weekly_digest_once_per_week(clock, make_promise, seller, manager, service_user,
+                                     django_assert_max_num_queries):
     promise = make_promise()
     ps.promise_submit(promise_id=promise.pk, user=seller)  # its gate is due Tuesday 12:00
     monday = at(2027, 3, 15, 7, 0)
+    with django_assert_max_num_queries(8):
+        selectors.weekly_digest_figures(now=monday)
     first = services.weekly_digest_send(now=monday)
     assert services.weekly_digest_send(now=monday + dt.timedelta(days=2)).pk == first.pk
     assert services.weekly_digest_send(now=monday + dt.timedelta(days=7)).pk != first.pk
@@ -160,3 +166,11 @@ def test_weekly_digest_once_per_week(clock, make_promise, seller, manager, servi
     assert recipients(EventKind.WEEKLY_DIGEST) == ["manager", "manager"]
     digest = [m for m in mail.outbox if m.subject.startswith("Weekly improvement digest")]
     assert len(digest) == 2 and "Overdue gates: 1" in digest[0].body
+
+
+def test_no_interim_notice_without_a_customer_email(clock, make_promise, seller, service_user, legal_user):
+    from tests.factories import CustomerFactory
+
+    silent = commit(make_promise(customer=CustomerFactory(email="")), seller, service_user, legal_user)
+    assert services.interim_notices_send(now=clock.now + dt.timedelta(days=30)) == 0
+    assert not silent.customer_notices.exists()

@@ -297,3 +297,15 @@ def test_failed_delivery_is_sent_again_by_a_manager(submitted, service_user, sel
     assert failed.state == "sent" and [m.to for m in mail.outbox] == [[seller.email]]
     with pytest.raises(IllegalTransition, match="Only a failed delivery"):
         services.delivery_retry(delivery_id=failed.pk, user=manager)
+
+
+def test_settings_reject_bad_input(seller):
+    with pytest.raises(ValidationFailed, match="http"):
+        services.webhook_subscription_create(user=seller, name="x", url="ftp://example.com/hook")
+    with pytest.raises(ValidationFailed, match="Unknown event kinds"):
+        services.webhook_subscription_create(user=seller, name="x", url="https://example.com/h", kinds=["nope"])
+    with pytest.raises(ValidationFailed, match="Language"):
+        services.notification_profile_set(user=seller, language="fr")
+    with pytest.raises(ValidationFailed, match="Channel"):
+        services.channel_preference_set(user=seller, kind=EventKind.GATE_DECIDED, channel="pigeon", enabled=True)
+    assert not seller.webhook_subscriptions.exists()
