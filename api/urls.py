@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import notifications, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -11,6 +11,8 @@ router.register("categories", views.CategoryViewSet, basename="category")
 router.register("promises", views.PromiseViewSet, basename="promise")
 router.register("gates", views.GateReviewViewSet, basename="gate")
 router.register("gate-conditions", views.GateConditionViewSet, basename="gate-condition")
+router.register("inbox", notifications.InboxViewSet, basename="inbox")
+router.register("webhooks", notifications.WebhookViewSet, basename="webhook")
 
 app_name = "api"
 urlpatterns = [

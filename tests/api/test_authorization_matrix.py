@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from notifications import services as notifications
+
 from .scenarios import Scenario
 
 PROMISE_BODY = {
@@ -47,6 +49,14 @@ MATRIX = [
      401, 403, 200, 403, 403),
     ("POST", "/api/gates/{held_gate}/resume/", {}, 401, 403, 200, 403, 200),
     ("POST", "/api/gate-conditions/{condition}/meet/", {"note": "In stock"}, 401, 403, 200, 403, 200),
+    ("GET", "/api/inbox/", None, 401, 200, 200, 200, 200),
+    ("GET", "/api/inbox/unread-count/", None, 401, 200, 200, 200, 200),
+    ("POST", "/api/inbox/read-all/", None, 401, 200, 200, 200, 200),
+    ("GET", "/api/webhooks/", None, 401, 200, 200, 200, 200),
+    ("POST", "/api/webhooks/", {"name": "Chat", "url": "https://chat.example.com/h"}, 401, 201, 201, 201, 201),
+    # a webhook is its owner's (the maker's) alone: to anyone else it does not exist
+    ("POST", "/api/webhooks/{webhook}/disable/", None, 401, 200, 404, 404, 404),
+    ("POST", "/api/webhooks/{webhook}/enable/", None, 401, 200, 404, 404, 404),
 ]
 ROLES = ["anon", "maker", "gk_own", "gk_other", "manager"]
 CASES = [
@@ -70,6 +80,8 @@ def _resolve(template, scenario, category, customer):
         "committed": lambda: scenario.committed().pk, "in_delivery": lambda: scenario.in_delivery().pk,
         "open_gate": lambda: scenario.in_review().gate_reviews.get(state="open").pk,
         "held_gate": lambda: scenario.held_gate().pk, "condition": lambda: scenario.condition().pk,
+        "webhook": lambda: notifications.webhook_subscription_create(
+            user=scenario.seller, name="CRM", url="https://crm.example.com/hook").pk,
     }
     if isinstance(template, dict):
         return {k: _resolve(v, scenario, category, customer) for k, v in template.items()}
