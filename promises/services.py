@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
 from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
@@ -34,7 +35,8 @@ def _validate(promise: ServicePromise) -> None:
         promise.full_clean(exclude=["owner", "gate_plan", "status_token", "state"])
     except DjangoValidationError as exc:
         fields = {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()}
-        raise ValidationFailed("The promise is not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()),
+        raise ValidationFailed(_("The promise is not valid: %(errors)s")
+                               % {"errors": "; ".join(f"{k}: {v}" for k, v in fields.items())},
                                code="invalid_promise", fields=fields) from exc
 
 
@@ -42,13 +44,13 @@ def _lock_promise(promise_id: int) -> ServicePromise:
     pk = as_id(promise_id)
     promise = ServicePromise.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
     if promise is None:
-        raise NotFound(f"Promise {promise_id} does not exist.")
+        raise NotFound(_("Promise %(id)s does not exist.") % {"id": promise_id})
     return promise
 
 
 def _require_owner_or_manager(user, promise: ServicePromise, what: str) -> None:
     if promise.owner_id != user.pk and not is_manager(user):
-        raise NotAllowed(f"Only the promise's owner or a manager may {what}.", code="not_owner")
+        raise NotAllowed(_("Only the promise's owner or a manager may %(what)s.") % {"what": what}, code="not_owner")
 
 
 def promise_create(*, user, title: str, category: PromiseCategory, origin_department: str, channel: str,
@@ -58,9 +60,9 @@ def promise_create(*, user, title: str, category: PromiseCategory, origin_depart
                    owner=None) -> ServicePromise:
     """Record a promise where it is made. It starts as a draft owned by the maker."""
     if not is_promise_maker(user):
-        raise NotAllowed("Only sales, marketing, presales or managers record promises.", code="not_promise_maker")
+        raise NotAllowed(_("Only sales, marketing, presales or managers record promises."), code="not_promise_maker")
     if owner is not None and owner.pk != user.pk and not is_manager(user):
-        raise NotAllowed("Only a manager may record a promise on someone else's behalf.", code="not_manager")
+        raise NotAllowed(_("Only a manager may record a promise on someone else's behalf."), code="not_manager")
     try:
         promise = ServicePromise(
             title=title, description=description, category=category, customer=customer,
@@ -69,7 +71,7 @@ def promise_create(*, user, title: str, category: PromiseCategory, origin_depart
             owner=owner or user, crm_reference=crm_reference, deal_value=deal_value,
         )
     except (TypeError, ValueError) as exc:  # e.g. a category that is not a category
-        raise ValidationFailed(f"The promise is not valid: {exc}", code="invalid_promise") from exc
+        raise ValidationFailed(_("The promise is not valid: %(errors)s") % {"errors": exc}, code="invalid_promise") from exc
     _validate(promise)
     with transaction.atomic():
         promise.save()
@@ -80,24 +82,25 @@ def promise_update(*, promise_id: int, user, data: dict[str, Any]) -> ServicePro
     """Edit a draft, or a promise sent back to rework."""
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationFailed(f"These fields cannot be edited: {', '.join(sorted(unknown))}.",
-                               code="not_editable", fields={k: "not editable" for k in unknown})
+        raise ValidationFailed(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+                               code="not_editable", fields={k: _("not editable") for k in unknown})
     with transaction.atomic():
         promise = _lock_promise(promise_id)
-        _require_owner_or_manager(user, promise, "edit it")
+        _require_owner_or_manager(user, promise, _("edit it"))
         if promise.state not in EDITABLE_STATES:
-            raise IllegalTransition(f"A promise is edited only as a draft or in rework, not {promise.state}.",
+            raise IllegalTransition(_("A promise is edited only as a draft or in rework, not %(state)s.")
+                                    % {"state": promise.state},
                                     code="not_editable_state")
         category = data.get("category", promise.category)
         if promise.state == PromiseState.REWORK and getattr(category, "pk", category) != promise.category_id:
-            raise ValidationFailed("The category of a promise in rework is fixed: its gates are a snapshot of "
-                                   "that category's plan. Withdraw it and record a new promise instead.",
-                                   code="category_fixed", fields={"category": "fixed after submission"})
+            raise ValidationFailed(_("The category of a promise in rework is fixed: its gates are a snapshot of "
+                                     "that category's plan. Withdraw it and record a new promise instead."),
+                                   code="category_fixed", fields={"category": _("fixed after submission")})
         try:
             for name, value in data.items():
                 setattr(promise, name, value)
         except (TypeError, ValueError) as exc:
-            raise ValidationFailed(f"The promise is not valid: {exc}", code="invalid_promise") from exc
+            raise ValidationFailed(_("The promise is not valid: %(errors)s") % {"errors": exc}, code="invalid_promise") from exc
         _validate(promise)
         promise.save()
     return promise
@@ -112,13 +115,14 @@ def promise_submit(*, promise_id: int, user, comment: str = "",
     try:
         with transaction.atomic():
             promise = _lock_promise(promise_id)
-            _require_owner_or_manager(user, promise, "submit it")
+            _require_owner_or_manager(user, promise, _("submit it"))
             if promise.state != PromiseState.DRAFT:
-                raise IllegalTransition(f"Only a draft can be submitted; this promise is {promise.state}.")
+                raise IllegalTransition(_("Only a draft can be submitted; this promise is %(state)s.")
+                                        % {"state": promise.state})
             plan = gate_plan_current(category_id=promise.category_id)
             if plan is None:
-                raise ValidationFailed(f"The category '{promise.category}' has no gate plan yet; a manager "
-                                       "must set one up before promises in it can be submitted.",
+                raise ValidationFailed(_("The category '%(category)s' has no gate plan yet; a manager must set one "
+                                         "up before promises in it can be submitted.") % {"category": promise.category},
                                        code="no_gate_plan")
             kvp.guidance_acknowledge(promise=promise, user=user, guidance_ids=acknowledged_guidance_ids)
             promise.gate_plan = plan
@@ -126,7 +130,7 @@ def promise_submit(*, promise_id: int, user, comment: str = "",
             gates.reviews_instantiate(promise=promise, plan=plan, round_no=1)
             _start_approval(promise, user)
     except ConcurrentTransition as exc:
-        raise Conflict("The promise was changed at the same moment; reload and try again.") from exc
+        raise Conflict(_("The promise was changed at the same moment; reload and try again.")) from exc
     return promise
 
 
@@ -140,9 +144,10 @@ def promise_resubmit(*, promise_id: int, user, comment: str = "") -> ServiceProm
     """After rework: a new round through the same gate snapshot, from the first gate."""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
-        _require_owner_or_manager(user, promise, "resubmit it")
+        _require_owner_or_manager(user, promise, _("resubmit it"))
         if promise.state != PromiseState.REWORK:
-            raise IllegalTransition(f"Only a promise in rework can be resubmitted; this one is {promise.state}.")
+            raise IllegalTransition(_("Only a promise in rework can be resubmitted; this one is %(state)s.")
+                                    % {"state": promise.state})
         apply_promise_transition(promise, "resubmit", actor=user, comment=comment)
         gates.reviews_copy(promise=promise, source=gates.snapshot_reviews(promise),
                            round_no=promise.rework_rounds + 1)
@@ -153,9 +158,10 @@ def promise_resubmit(*, promise_id: int, user, comment: str = "") -> ServiceProm
 def promise_withdraw(*, promise_id: int, user, comment: str = "") -> ServicePromise:
     with transaction.atomic():
         promise = _lock_promise(promise_id)
-        _require_owner_or_manager(user, promise, "withdraw it")
+        _require_owner_or_manager(user, promise, _("withdraw it"))
         if not can_proceed(promise.withdraw):
-            raise IllegalTransition(f"A promise can be withdrawn only before commitment; this one is {promise.state}.")
+            raise IllegalTransition(_("A promise can be withdrawn only before commitment; this one is %(state)s.")
+                                    % {"state": promise.state})
         gates.reviews_cancel_active(promise=promise, actor=user, comment="Promise withdrawn")
         gates.conditions_cancel_open(promise=promise, actor=user, comment="Promise withdrawn")
         apply_promise_transition(promise, "withdraw", actor=user, comment=comment)
@@ -166,7 +172,7 @@ def promise_commit(*, promise_id: int, user, comment: str = "") -> ServicePromis
     """The approved promise is now given to the customer."""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
-        _require_owner_or_manager(user, promise, "commit it")
+        _require_owner_or_manager(user, promise, _("commit it"))
         apply_promise_transition(promise, "commit", actor=user, comment=comment)
     return promise
 
@@ -175,11 +181,12 @@ def promise_handover(*, promise_id: int, user, comment: str = "") -> ServiceProm
     """Hand the committed promise to delivery: its delivery gates run, then delivery starts."""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
-        _require_owner_or_manager(user, promise, "hand it over to delivery")
+        _require_owner_or_manager(user, promise, _("hand it over to delivery"))
         if promise.state != PromiseState.COMMITTED:
-            raise IllegalTransition(f"Only a committed promise is handed over; this one is {promise.state}.")
+            raise IllegalTransition(_("Only a committed promise is handed over; this one is %(state)s.")
+                                    % {"state": promise.state})
         if promise.gate_reviews.filter(step=GateStep.DELIVERY, state__in=["open", "on_hold"]).exists():
-            raise IllegalTransition("The handover is already under way: a delivery gate is open.",
+            raise IllegalTransition(_("The handover is already under way: a delivery gate is open."),
                                     code="handover_under_way")
         if gates.step_start(promise=promise, step=GateStep.DELIVERY, actor=user) is None:
             gates.step_complete(promise=promise, step=GateStep.DELIVERY, actor=user, comment=comment or
@@ -191,9 +198,11 @@ def _parse_decimal(value: Any, name: str) -> Decimal:
     try:
         result = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError) as exc:
-        raise ValidationFailed(f"{name} must be a number.", code="invalid", fields={name: "not a number"}) from exc
+        raise ValidationFailed(_("%(name)s must be a number.") % {"name": name}, code="invalid",
+                               fields={name: _("not a number")}) from exc
     if not result.is_finite():
-        raise ValidationFailed(f"{name} must be a finite number.", code="invalid", fields={name: "not finite"})
+        raise ValidationFailed(_("%(name)s must be a finite number.") % {"name": name}, code="invalid",
+                               fields={name: _("not finite")})
     return result
 
 
@@ -201,20 +210,21 @@ def promise_verify(*, promise_id: int, user, actual_value: Any, reason: str = ""
     """Record what was actually delivered: the promise is fulfilled or broken by its own measure."""
     actual = _parse_decimal(actual_value, "actual_value")
     if not isinstance(reason, str):
-        raise ValidationFailed("The reason is text.", code="invalid", fields={"reason": "not text"})
+        raise ValidationFailed(_("The reason is text."), code="invalid", fields={"reason": _("not text")})
     with transaction.atomic():
         promise = _lock_promise(promise_id)
         gate_team_ids = set(promise.gate_reviews.values_list("owning_team_id", flat=True))
         if not (promise.owner_id == user.pk or is_manager(user) or any(is_member(user, t) for t in gate_team_ids)):
-            raise NotAllowed("Only the owner, a manager or a team owning one of its gates may verify a promise.",
+            raise NotAllowed(_("Only the owner, a manager or a team owning one of its gates may verify a promise."),
                              code="not_verifier")
         if promise.state != PromiseState.IN_DELIVERY:
-            raise IllegalTransition(f"Only a promise in delivery is verified; this one is {promise.state}.")
+            raise IllegalTransition(_("Only a promise in delivery is verified; this one is %(state)s.")
+                                    % {"state": promise.state})
         apply_promise_transition(promise, "verify", actor=user, comment=reason, actual_value=actual,
                                  reason=reason)
         if promise.state == PromiseState.BROKEN and not reason.strip():
-            raise ValidationFailed("A broken promise needs the reason it was not kept.", code="reason_required",
-                                   fields={"reason": "required when the target was missed"})
+            raise ValidationFailed(_("A broken promise needs the reason it was not kept."), code="reason_required",
+                                   fields={"reason": _("required when the target was missed")})
         # The outcome of a broken promise is feedback, recorded with the verification itself.
         kvp.feedback_record_promise_outcome(promise=promise, actor=user)
         gates.step_start(promise=promise, step=GateStep.CLOSURE, actor=user)
@@ -225,9 +235,9 @@ def promise_close(*, promise_id: int, user, comment: str = "") -> ServicePromise
     """Close a verified promise whose plan has no closure gate (otherwise the closure gate closes it)."""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
-        _require_owner_or_manager(user, promise, "close it")
+        _require_owner_or_manager(user, promise, _("close it"))
         if promise.gate_reviews.filter(step=GateStep.CLOSURE).exclude(state="cancelled").exists():
-            raise IllegalTransition("This promise closes when its closure gate passes.", code="closure_gate")
+            raise IllegalTransition(_("This promise closes when its closure gate passes."), code="closure_gate")
         apply_promise_transition(promise, "close", actor=user, comment=comment)
     return promise
 
@@ -253,7 +263,7 @@ def promise_delete(*, promise_id: int, user) -> None:
     """A draft was never shown to anyone: its owner may discard it. After that, withdraw it."""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
-        _require_owner_or_manager(user, promise, "delete it")
+        _require_owner_or_manager(user, promise, _("delete it"))
         if promise.state != PromiseState.DRAFT:
             raise IllegalTransition(f"Only a draft can be deleted; this promise is {promise.state}. "
                                     "Withdraw it instead.", code="not_draft")

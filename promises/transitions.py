@@ -6,6 +6,7 @@ Called by the promise and gate services inside their transaction; it never commi
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from core.errors import IllegalTransition
@@ -49,7 +50,8 @@ def apply_promise_transition(promise: ServicePromise, action: str, *, actor, com
         method(**kwargs)
     except TransitionNotAllowed as exc:
         raise IllegalTransition(
-            f"A promise in state '{before}' cannot {action.replace('_', ' ')}.", code="illegal_transition"
+            _("A promise in state '%(state)s' cannot %(action)s.") % {"state": before, "action": action.replace("_", " ")},
+            code="illegal_transition",
         ) from exc
     now = now or timezone.now()
     if customer_status(promise.state, verified_kept=_kept(promise)).key != label_before:

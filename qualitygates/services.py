@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
@@ -66,7 +67,8 @@ def _review_transition(review: GateReview, action: str, *, actor, trail_comment:
     try:
         getattr(review, action)(**kwargs)
     except TransitionNotAllowed as exc:
-        raise IllegalTransition(f"A gate review in state '{before}' cannot {action}.") from exc
+        raise IllegalTransition(_("A gate review in state '%(state)s' cannot %(action)s.")
+                                % {"state": before, "action": action}) from exc
     review.save()
     _log_review(review, action, before, actor=actor, comment=trail_comment, now=at or kwargs.get("now"))
 
@@ -151,7 +153,7 @@ def _lock(review_id: int) -> tuple[ServicePromise, GateReview]:
     promise_id = (GateReview.objects.filter(pk=pk).values_list("promise_id", flat=True).first()
                   if pk is not None else None)
     if promise_id is None:
-        raise NotFound(f"Gate review {review_id} does not exist.")
+        raise NotFound(_("Gate review %(id)s does not exist.") % {"id": review_id})
     promise = ServicePromise.objects.select_for_update().get(pk=promise_id)
     review = GateReview.objects.select_for_update().select_related("owning_team").get(pk=pk)
     return promise, review
@@ -160,11 +162,12 @@ def _lock(review_id: int) -> tuple[ServicePromise, GateReview]:
 def _require_decider(user, review: GateReview, promise: ServicePromise) -> None:
     if not is_member(user, review.owning_team_id):
         raise NotAllowed(
-            f"Only members of the owning team '{review.owning_team.name}' may decide the gate '{review.name}'.",
+            _("Only members of the owning team '%(team)s' may decide the gate '%(gate)s'.")
+            % {"team": review.owning_team.name, "gate": review.name},
             code="not_gate_team",
         )
     if promise.owner_id == user.pk:
-        raise NotAllowed("Four-eyes rule: nobody decides a gate on a promise they own.", code="four_eyes")
+        raise NotAllowed(_("Four-eyes rule: nobody decides a gate on a promise they own."), code="four_eyes")
 
 
 def _apply_checks(review: GateReview, checks: Iterable[dict[str, Any]], *, decision: str) -> list[GateCheck]:
@@ -173,42 +176,44 @@ def _apply_checks(review: GateReview, checks: Iterable[dict[str, Any]], *, decis
     seen: set[int] = set()
     for i, item in enumerate(checks):
         if not isinstance(item, dict):
-            errors[f"checks[{i}]"] = "A check is an object with check, result and note."
+            errors[f"checks[{i}]"] = _("A check is an object with check, result and note.")
             continue
         check_id = as_id(item.get("check", item.get("id")))
         result = item.get("result", "")
         note = item.get("note") or ""
         if not isinstance(note, str):
-            errors[f"checks[{i}]"] = "A check's note is text."
+            errors[f"checks[{i}]"] = _("A check's note is text.")
             continue
         note = note.strip()
         if check_id not in existing:
-            errors[f"checks[{i}]"] = f"Check {check_id!r} is not a criterion of this gate."
+            errors[f"checks[{i}]"] = _("Check %(id)r is not a criterion of this gate.") % {"id": item.get("check", item.get("id"))}
             continue
         if check_id in seen:
-            errors[f"checks[{i}]"] = f"Check {check_id} is given twice."
+            errors[f"checks[{i}]"] = _("Check %(id)s is given twice.") % {"id": check_id}
             continue
         seen.add(check_id)
         if result not in (CheckResult.MET, CheckResult.NOT_MET, CheckResult.NOT_APPLICABLE):
-            errors[f"checks[{i}]"] = "A check's result is met, not_met or na."
+            errors[f"checks[{i}]"] = _("A check's result is met, not_met or na.")
             continue
         if result == CheckResult.NOT_APPLICABLE and not note:
-            errors[f"checks[{i}]"] = "A criterion marked not applicable needs a note saying why."
+            errors[f"checks[{i}]"] = _("A criterion marked not applicable needs a note saying why.")
             continue
         check = existing[check_id]
         check.result, check.note = result, note
     if errors:
-        raise ValidationFailed("Some criteria checks are invalid.", code="invalid_checks", fields=errors)
+        raise ValidationFailed(_("Some criteria checks are invalid."), code="invalid_checks", fields=errors)
     if decision == Decision.GO:
         missing = [c.text for c in existing.values() if c.pk not in seen]
         if missing:
             raise ValidationFailed(
-                "A go needs a check for every criterion; missing: " + "; ".join(missing), code="checks_missing",
+                _("A go needs a check for every criterion; missing: %(missing)s") % {"missing": "; ".join(missing)},
+                code="checks_missing",
             )
         unmet = [c.text for c in existing.values() if c.requirement == Requirement.MUST and c.result != CheckResult.MET]
         if unmet:
             raise ValidationFailed(
-                "Go needs every must-meet criterion met; not met: " + "; ".join(unmet), code="must_criteria_unmet",
+                _("Go needs every must-meet criterion met; not met: %(unmet)s") % {"unmet": "; ".join(unmet)},
+                code="must_criteria_unmet",
             )
     return [existing[pk] for pk in seen]
 
@@ -219,9 +224,9 @@ def _validate_conditions(conditions: Iterable[dict[str, Any]], *, now: dt.dateti
     errors: dict[str, str] = {}
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            errors[f"conditions[{i}]"] = "A condition is an object with description, owner and due_at."
+            errors[f"conditions[{i}]"] = _("A condition is an object with description, owner and due_at.")
     if errors:
-        raise ValidationFailed("Some conditions are invalid.", code="invalid_conditions", fields=errors)
+        raise ValidationFailed(_("Some conditions are invalid."), code="invalid_conditions", fields=errors)
     owner_ids = {as_id(c.get("owner")) for c in items} - {None}
     owners = User.objects.filter(pk__in=owner_ids, is_active=True).in_bulk()
     cleaned = []
@@ -237,19 +242,19 @@ def _validate_conditions(conditions: Iterable[dict[str, Any]], *, now: dt.dateti
             except ValueError:
                 due_at = None
         if not description:
-            errors[f"conditions[{i}]"] = "A condition needs a description."
+            errors[f"conditions[{i}]"] = _("A condition needs a description.")
         elif owner is None:
-            errors[f"conditions[{i}]"] = f"Condition owner {item.get('owner')!r} is not an active user."
+            errors[f"conditions[{i}]"] = _("Condition owner %(owner)r is not an active user.") % {"owner": item.get("owner")}
         elif not isinstance(due_at, dt.datetime) or timezone.is_naive(due_at):
-            errors[f"conditions[{i}]"] = "A condition needs a due date and time (with time zone)."
+            errors[f"conditions[{i}]"] = _("A condition needs a due date and time (with time zone).")
         elif due_at <= now:
-            errors[f"conditions[{i}]"] = "A condition's due date must lie in the future."
+            errors[f"conditions[{i}]"] = _("A condition's due date must lie in the future.")
         elif len(description) > GateCondition._meta.get_field("description").max_length:
-            errors[f"conditions[{i}]"] = "A condition's description is at most 300 characters."
+            errors[f"conditions[{i}]"] = _("A condition's description is at most 300 characters.")
         else:
             cleaned.append({"description": description, "owner": owner, "due_at": due_at})
     if errors:
-        raise ValidationFailed("Some conditions are invalid.", code="invalid_conditions", fields=errors)
+        raise ValidationFailed(_("Some conditions are invalid."), code="invalid_conditions", fields=errors)
     return cleaned
 
 
@@ -260,22 +265,24 @@ def gate_decide(*, review_id: int, user, decision: str, comment: str = "",
     checks: [{"check": id, "result": "met" | "not_met" | "na", "note": text}], every criterion for a go;
     conditions (go only): [{"description": text, "owner": user id, "due_at": aware datetime or ISO text}]."""
     if decision not in Decision.values:
-        raise ValidationFailed(f"Decision must be one of {', '.join(Decision.values)}.", code="invalid_decision",
+        raise ValidationFailed(_("Decision must be one of %(choices)s.") % {"choices": ", ".join(Decision.values)},
+                               code="invalid_decision",
                                fields={"decision": "unknown decision"})
     if comment is not None and not isinstance(comment, str):
-        raise ValidationFailed("The comment is text.", code="invalid", fields={"comment": "not text"})
+        raise ValidationFailed(_("The comment is text."), code="invalid", fields={"comment": _("not text")})
     comment = (comment or "").strip()
     for name, value in (("checks", checks), ("conditions", conditions)):
         if value is not None and not isinstance(value, list | tuple):
-            raise ValidationFailed(f"{name.capitalize()} are a list.", code=f"invalid_{name}",
-                                   fields={name: "not a list"})
+            raise ValidationFailed(_("%(name)s are a list.") % {"name": name.capitalize()}, code=f"invalid_{name}",
+                                   fields={name: _("not a list")})
     checks = list(checks or ())
     conditions = list(conditions or ())
     if decision != Decision.GO and conditions:
-        raise ValidationFailed("Only a go can carry conditions.", code="conditions_need_go")
+        raise ValidationFailed(_("Only a go can carry conditions."), code="conditions_need_go")
     if decision in (Decision.KILL, Decision.HOLD, Decision.RECYCLE) and not comment:
-        raise ValidationFailed(f"A {decision} needs a comment giving the reasons.", code="comment_required",
-                               fields={"comment": "required for this decision"})
+        raise ValidationFailed(_("A %(decision)s needs a comment giving the reasons.") % {"decision": decision},
+                               code="comment_required",
+                               fields={"comment": _("required for this decision")})
     try:
         with transaction.atomic():
             promise, review = _lock(review_id)
@@ -283,19 +290,21 @@ def gate_decide(*, review_id: int, user, decision: str, comment: str = "",
             _require_decider(user, review, promise)
             if review.state != ReviewState.OPEN:
                 if review.state in DECIDED_REVIEW_STATES:
-                    raise Conflict(f"The gate '{review.name}' has already been decided ({review.state}).",
+                    raise Conflict(_("The gate '%(gate)s' has already been decided (%(state)s).")
+                                   % {"gate": review.name, "state": review.state},
                                    code="already_decided")
-                raise IllegalTransition(f"The gate '{review.name}' is {review.state}, not open for a decision.")
+                raise IllegalTransition(_("The gate '%(gate)s' is %(state)s, not open for a decision.")
+                                        % {"gate": review.name, "state": review.state})
             if decision == Decision.KILL and review.step == GateStep.CLOSURE:
-                raise ValidationFailed("A closure gate cannot kill a delivered promise; recycle sends the "
-                                       "verification back.", code="kill_at_closure")
+                raise ValidationFailed(_("A closure gate cannot kill a delivered promise; recycle sends the "
+                                         "verification back."), code="kill_at_closure")
             now = timezone.now()
             touched = _apply_checks(review, checks, decision=decision)
             cleaned_conditions = _validate_conditions(conditions, now=now) if conditions else []
             GateCheck.objects.bulk_update(touched, ["result", "note"])
             _decide(promise, review, decision, user=user, now=now, comment=comment, conditions=cleaned_conditions)
     except ConcurrentTransition as exc:
-        raise Conflict("Someone else changed this gate at the same moment; reload and try again.",
+        raise Conflict(_("Someone else changed this gate at the same moment; reload and try again."),
                        code="concurrent_change") from exc
     return review
 
@@ -346,12 +355,13 @@ def gate_resume(*, review_id: int, user, comment: str = "") -> GateReview:
         with transaction.atomic():
             promise, review = _lock(review_id)
             if review.state != ReviewState.ON_HOLD:
-                raise IllegalTransition(f"The gate '{review.name}' is {review.state}, not on hold.")
+                raise IllegalTransition(_("The gate '%(gate)s' is %(state)s, not on hold.")
+                                        % {"gate": review.name, "state": review.state})
             if not (is_member(user, review.owning_team_id) or is_manager(user)):
-                raise NotAllowed("Only the owning team or a manager may resume a gate on hold.",
+                raise NotAllowed(_("Only the owning team or a manager may resume a gate on hold."),
                                  code="not_gate_team")
             if promise.owner_id == user.pk:
-                raise NotAllowed("Four-eyes rule: nobody resumes a gate on a promise they own.", code="four_eyes")
+                raise NotAllowed(_("Four-eyes rule: nobody resumes a gate on a promise they own."), code="four_eyes")
             now = timezone.now()
             remaining = review.remaining_seconds_at_hold or 0
             due_at = add_working_time(now, remaining, team_calendar(review.owning_team_id))
@@ -360,7 +370,7 @@ def gate_resume(*, review_id: int, user, comment: str = "") -> GateReview:
             event_record(kind=EventKind.GATE_RESUMED, promise=promise, gate_review=review, actor=user,
                          payload={"gate": review.name, "due_at": due_at.isoformat()})
     except ConcurrentTransition as exc:
-        raise Conflict("Someone else changed this gate at the same moment; reload and try again.") from exc
+        raise Conflict(_("Someone else changed this gate at the same moment; reload and try again.")) from exc
     return review
 
 
@@ -372,13 +382,13 @@ def gate_condition_meet(*, condition_id: int, user, note: str = "") -> GateCondi
         condition = (GateCondition.objects.select_for_update().select_related("review")
                      .filter(pk=pk).first()) if pk is not None else None
         if condition is None:
-            raise NotFound(f"Gate condition {condition_id} does not exist.")
+            raise NotFound(_("Gate condition %(id)s does not exist.") % {"id": condition_id})
         if not (user.pk == condition.owner_id or is_member(user, condition.review.owning_team_id)
                 or is_manager(user)):
-            raise NotAllowed("Only the condition's owner, the gate's team or a manager may mark it met.",
+            raise NotAllowed(_("Only the condition's owner, the gate's team or a manager may mark it met."),
                              code="not_condition_owner")
         if condition.state != ConditionState.OPEN:
-            raise IllegalTransition(f"The condition is {condition.state}, not open.")
+            raise IllegalTransition(_("The condition is %(state)s, not open.") % {"state": condition.state})
         now = timezone.now()
         condition.meet(user=user, now=now, note=note)
         condition.save()
