@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "promises",
     "qualitygates",
@@ -214,6 +215,10 @@ SPECTACULAR_SETTINGS = {
                    'JSON: {"error": code, "detail": message, "fields": {field: message}}.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from this site, not a CDN: the docs work on an intranet without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
@@ -224,6 +229,7 @@ SPECTACULAR_SETTINGS = {
         "PromiseStateEnum": "promises.models.PromiseState",
         "ReviewStateEnum": "qualitygates.models.ReviewState",
         "ConditionStateEnum": "qualitygates.models.ConditionState",
+        "EventKindEnum": "notifications.models.EventKind",
     },
 }
 
