@@ -485,3 +485,49 @@ def test_the_beat_task_lapses_overdue_conditions(clock, make_promise, seller, se
 
     assert refreshed(promise).state == S.REWORK
     assert tasks.lapse_overdue_conditions() == 0
+
+
+def test_hold_at_the_closure_gate_returns_to_the_verified_state(
+        make_promise, seller, service_user, service_user2, legal_user, delivery_user):
+    promise = in_delivery(make_promise, seller, service_user, legal_user, delivery_user)
+    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="9", reason="Snow on the A8")
+    decide(promise, service_user, "hold", comment="Waiting for the customer's own measurement")
+    assert refreshed(promise).state_before_hold == S.BROKEN
+
+    gs.gate_resume(review_id=GateReview.objects.get(promise=promise, state="on_hold").pk, user=service_user2)
+
+    assert refreshed(promise).state == S.BROKEN
+    decide_go(promise, service_user)
+    assert refreshed(promise).state == S.CLOSED
+
+
+def test_a_plan_with_approval_gates_only_hands_over_and_closes_without_gates(
+        make_promise, seller, service_user, legal_user, category):
+    # The plan is edited before submission: no delivery and no closure gates
+    category.gate_plans.get().definitions.exclude(step="approval").delete()
+    promise = approved(make_promise, seller, service_user, legal_user)
+    ps.promise_commit(promise_id=promise.pk, user=seller)
+
+    ps.promise_handover(promise_id=promise.pk, user=seller, comment="Straight to the field team")
+    assert refreshed(promise).state == S.IN_DELIVERY
+    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="2")
+    assert refreshed(promise).state == S.FULFILLED
+
+    ps.promise_close(promise_id=promise.pk, user=seller)
+
+    assert refreshed(promise).state == S.CLOSED
+    assert [t for t in promise_trail(promise) if t[0] == P][-4:] == [
+        (P, "commit", "approved", "committed"),
+        (P, "start_delivery", "committed", "in_delivery"),
+        (P, "verify", "in_delivery", "fulfilled"),
+        (P, "close", "fulfilled", "closed"),
+    ]
+
+
+def test_a_promise_with_a_closure_gate_is_not_closed_by_hand(
+        make_promise, seller, service_user, legal_user, delivery_user):
+    promise = in_delivery(make_promise, seller, service_user, legal_user, delivery_user)
+    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="2")
+    with pytest.raises(IllegalTransition, match="closure gate"):
+        ps.promise_close(promise_id=promise.pk, user=seller)
+    assert refreshed(promise).state == S.FULFILLED
