@@ -1,6 +1,8 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
+
+from feedback import api as kvp
 
 from . import notifications, views
 
@@ -13,6 +15,8 @@ router.register("gates", views.GateReviewViewSet, basename="gate")
 router.register("gate-conditions", views.GateConditionViewSet, basename="gate-condition")
 router.register("inbox", notifications.InboxViewSet, basename="inbox")
 router.register("webhooks", notifications.WebhookViewSet, basename="webhook")
+router.register("feedback", kvp.FeedbackViewSet, basename="feedback")
+router.register("improvements", kvp.ImprovementViewSet, basename="improvement")
 
 app_name = "api"
 urlpatterns = [
@@ -20,5 +24,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("me/", views.MeView.as_view(), name="me"),
     path("auth/token/", views.TokenView.as_view(), name="token"),
+    re_path(r"^categories/(?P<pk>[0-9]{1,18})/record/$", kvp.CategoryRecordView.as_view(), name="category-record"),
     path("", include(router.urls)),
 ]

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.throttling import TokenCreateThrottle
+from feedback.serializers import SubmitSerializer
 from promises import selectors as promise_selectors
 from promises import services as promise_services
 from qualitygates import selectors as gate_selectors
@@ -183,7 +184,15 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
         promise_services.promise_delete(promise_id=int(pk), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    submit = _comment_action(promise_services.promise_submit, "Submit a draft into its gates")
+    @extend_schema(request=SubmitSerializer, responses=s.PromiseDetailSerializer,
+                   summary="Submit a draft into its gates, acknowledging its category's guidance")
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        data = _valid(SubmitSerializer, request.data)
+        promise_services.promise_submit(promise_id=int(pk), user=request.user, comment=data["comment"],
+                                        acknowledged_guidance_ids=data["acknowledged_guidance_ids"])
+        return self._detail(int(pk))
+
     resubmit = _comment_action(promise_services.promise_resubmit, "Resubmit after rework")
     withdraw = _comment_action(promise_services.promise_withdraw, "Withdraw before commitment")
     commit = _comment_action(promise_services.promise_commit, "Commit an approved promise to the customer")

@@ -238,3 +238,15 @@ def customer_rating_state(*, promise) -> dict:
              .values("csat_score", "kept_as_seen").first())
     verified = promise.state in RATEABLE_STATES and promise.verified_at is not None
     return {"can_rate": verified and given is None, "given": given}
+
+
+def improvement_detail(*, item_id: int) -> ImprovementItem | None:
+    """An item with its categories, feedback, gates and trail: a fixed number of queries."""
+    from .models import ImprovementTransition
+
+    return (ImprovementItem.objects.select_related("owner", "proposed_by")
+            .prefetch_related(Prefetch("categories", queryset=PromiseCategory.objects.order_by("name")),
+                              "feedback", "gate_definitions",
+                              Prefetch("trail", queryset=ImprovementTransition.objects.select_related("actor")
+                                       .order_by("at", "id")))
+            .filter(pk=item_id).first())

@@ -230,6 +230,11 @@ SPECTACULAR_SETTINGS = {
         "ReviewStateEnum": "qualitygates.models.ReviewState",
         "ConditionStateEnum": "qualitygates.models.ConditionState",
         "EventKindEnum": "notifications.models.EventKind",
+        "PromiseChannelEnum": "promises.models.PromiseChannel",
+        "FeedbackChannelEnum": "feedback.models.FeedbackChannel",
+        "ImprovementStateEnum": "feedback.models.ImprovementState",
+        # Severity of feedback and priority of an improvement share one scale (low … critical).
+        "LevelEnum": "feedback.models.Priority",
     },
 }
 

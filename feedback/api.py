@@ -1,0 +1,143 @@
+"""REST API of the KVP loop (registered in api/urls.py): feedback, improvement items with their PDCA
+transitions as actions, and a category's guidance and record. Thin: shape checks, then one service
+or selector; the services decide who may do what."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.views import ID_PATTERN, ApiMixin, _valid
+
+from . import selectors, services
+from . import serializers as s
+
+
+@extend_schema_view(list=extend_schema(summary="After-sales feedback, newest first"),
+                    retrieve=extend_schema(summary="One feedback"))
+class FeedbackViewSet(ApiMixin, viewsets.GenericViewSet):
+    serializer_class = s.FeedbackSerializer
+    lookup_value_regex = ID_PATTERN
+    filterset_fields = ["category", "kind", "channel", "severity", "source", "promise"]
+    search_fields = ["text", "reason", "external_reference"]
+    ordering_fields = ["received_at", "severity", "kind"]
+    ordering = ["-received_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.feedback_list()
+
+    def list(self, request):
+        return self._page(self.get_queryset(), s.FeedbackSerializer)
+
+    def retrieve(self, request, pk=None):
+        item = self.get_queryset().filter(pk=int(pk)).first()
+        if item is None:
+            raise NotFound(_("Feedback %(id)s does not exist.") % {"id": pk})
+        return Response(s.FeedbackSerializer(item).data)
+
+    @extend_schema(request=s.FeedbackWriteSerializer, responses={201: s.FeedbackSerializer},
+                   summary="Record feedback from any channel")
+    def create(self, request):
+        data = _valid(s.FeedbackWriteSerializer, request.data)
+        item = services.feedback_record(
+            user=request.user, kind=data["kind"], channel=data["channel"], severity=data["severity"],
+            promise_id=data["promise"], category_id=data["category"], customer_id=data["customer"],
+            csat_score=data["csat_score"], nps_score=data["nps_score"], text=data["text"],
+            received_at=data["received_at"], external_reference=data["external_reference"])
+        return Response(s.FeedbackSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": s.FeedbackImportSerializer},
+                   responses={201: {"type": "object", "properties": {"imported": {"type": "integer"}}}},
+                   summary="Import feedback from a CSV export: all rows or none")
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser],
+            filterset_fields=[], search_fields=[], ordering_fields=[])
+    def import_csv(self, request):
+        data = _valid(s.FeedbackImportSerializer, request.data)
+        result = services.feedback_import_csv(user=request.user, content=data["file"].read(),
+                                              dry_run=data["dry_run"])
+        return Response({"imported": result.imported, "dry_run": data["dry_run"]},
+                        status=status.HTTP_200_OK if data["dry_run"] else status.HTTP_201_CREATED)
+
+
+def _item_action(service, serializer_class, summary: str, *, build=None):
+    """A transition action: POST /api/improvements/{id}/<name>/."""
+
+    @extend_schema(request=serializer_class, responses=s.ImprovementDetailSerializer, summary=summary)
+    def view(self, request, pk=None):
+        data = _valid(serializer_class, request.data)
+        service(item_id=int(pk), user=request.user, **(build(data) if build else data))
+        return self._detail(int(pk))
+
+    view.__name__ = service.__name__.removeprefix("improvement_")
+    return action(detail=True, methods=["post"])(view)
+
+
+def _standardize_kwargs(data: dict) -> dict:
+    return {"guidance_text": data["guidance_text"], "guidance_category_ids": data["guidance_categories"],
+            "criteria_changes": [dict(c) for c in data["criteria_changes"]], "comment": data["comment"]}
+
+
+@extend_schema_view(list=extend_schema(summary="Improvement items (KVP board)"),
+                    retrieve=extend_schema(summary="One improvement item with its links and trail"))
+class ImprovementViewSet(ApiMixin, viewsets.GenericViewSet):
+    serializer_class = s.ImprovementSerializer
+    lookup_value_regex = ID_PATTERN
+    filterset_fields = ["state", "origin", "priority", "owner"]
+    search_fields = ["title", "description"]
+    ordering_fields = ["created_at", "due_date", "priority", "state"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.improvement_list()
+
+    def _detail(self, item_id: int, status_code: int = status.HTTP_200_OK) -> Response:
+        item = selectors.improvement_detail(item_id=item_id)
+        if item is None:
+            raise NotFound(_("Improvement item %(id)s does not exist.") % {"id": item_id})
+        return Response(s.ImprovementDetailSerializer(item).data, status=status_code)
+
+    def list(self, request):
+        return self._page(self.get_queryset(), s.ImprovementSerializer)
+
+    def retrieve(self, request, pk=None):
+        return self._detail(int(pk))
+
+    @extend_schema(request=s.ProposeSerializer, responses={201: s.ImprovementDetailSerializer},
+                   summary="Propose an improvement")
+    def create(self, request):
+        data = _valid(s.ProposeSerializer, request.data)
+        item = services.improvement_propose(
+            user=request.user, title=data["title"], description=data["description"],
+            category_ids=data["categories"], gate_definition_ids=data["gate_definitions"],
+            feedback_ids=data["feedback"])
+        return self._detail(item.pk, status.HTTP_201_CREATED)
+
+    accept = _item_action(services.improvement_accept, s.CommentSerializer, "Accept a proposal (managers)")
+    reject = _item_action(services.improvement_reject, s.CommentSerializer, "Reject, with the reasons (managers)")
+    plan = _item_action(services.improvement_plan, s.PlanSerializer,
+                        "Plan: owner, priority, schedule, budget, measurable target (managers)")
+    start = _item_action(services.improvement_start, s.CommentSerializer, "Start the work (manager or owner)")
+    check = _item_action(services.improvement_check, s.CheckSerializer,
+                         "Record the measured value (manager or owner)")
+    rework = _item_action(services.improvement_rework, s.CommentSerializer,
+                          "The check fell short: back to in progress (manager or owner)")
+    standardize = _item_action(services.improvement_standardize, s.StandardizeSerializer,
+                               "Standardize: publish guidance and/or changed gate criteria (managers)",
+                               build=_standardize_kwargs)
+    abandon = _item_action(services.improvement_abandon, s.CommentSerializer, "Abandon, with the reasons (managers)")
+
+
+class CategoryRecordView(ApiMixin, APIView):
+    @extend_schema(responses=s.CategoryRecordSerializer,
+                   summary="A category's guidance and live record: kept/broken, gate lead times, top reasons")
+    def get(self, request, pk: str):
+        record = selectors.category_record(category_id=int(pk))
+        if not record:
+            raise NotFound(_("Category %(id)s does not exist.") % {"id": pk})
+        return Response(s.CategoryRecordSerializer(record).data)
