@@ -232,6 +232,7 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "notifications.models.EventKind",
         "PromiseChannelEnum": "promises.models.PromiseChannel",
         "FeedbackChannelEnum": "feedback.models.FeedbackChannel",
+        "FeedbackKindEnum": "feedback.models.FeedbackKind",
         "ImprovementStateEnum": "feedback.models.ImprovementState",
         # Severity of feedback and priority of an improvement share one scale (low … critical).
         "LevelEnum": "feedback.models.Priority",
