@@ -46,14 +46,12 @@ def test_changelist_queries_do_not_grow_with_rows(name, admin_client, make_promi
     # Given two promises with gates, conditions, trail and events
     drive_promises(make_promise, seller=seller, service_user=service_user, count=2)
     CustomerFactory.create_batch(2)
-    with django_assert_max_num_queries(LIST_QUERY_BOUND):
-        few = count_queries(admin_client, url)
+    few = count_queries(admin_client, url, assert_max=django_assert_max_num_queries, bound=LIST_QUERY_BOUND)
     # When there are four times as many
     drive_promises(make_promise, seller=seller, service_user=service_user, count=6)
     CustomerFactory.create_batch(6)
     # Then the list costs the same number of queries
-    with django_assert_max_num_queries(LIST_QUERY_BOUND):
-        many = count_queries(admin_client, url)
+    many = count_queries(admin_client, url, assert_max=django_assert_max_num_queries, bound=LIST_QUERY_BOUND)
     assert many == few
 
 
@@ -274,3 +272,22 @@ def test_submit_page_asks_for_the_categorys_guidance_and_passes_the_acknowledgem
     promise.refresh_from_db()
     assert promise.state == PromiseState.IN_REVIEW
     assert promise.guidance_acknowledgements.filter(guidance=guidance).exists()
+
+
+def test_promise_change_page_queries_do_not_grow_with_rounds_and_trail(admin_client, make_promise, seller,
+                                                                        service_user):
+    # Given one promise submitted once, and one that went through two rework rounds
+    short = make_promise()
+    ps.promise_submit(promise_id=short.pk, user=seller)
+    long = make_promise()
+    ps.promise_submit(promise_id=long.pk, user=seller)
+    for _round in range(2):
+        review = open_review(long)
+        gs.gate_decide(review_id=review.pk, user=service_user, decision="recycle", comment="Weekend cover missing",
+                       checks=all_checks_met(review))
+        ps.promise_resubmit(promise_id=long.pk, user=seller, comment="Weekend on-call added")
+    assert long.gate_reviews.count() == 3 * short.gate_reviews.count()
+    # Then both change pages cost the same number of queries
+    few = count_queries(admin_client, reverse("admin:promises_servicepromise_change", args=[short.pk]))
+    many = count_queries(admin_client, reverse("admin:promises_servicepromise_change", args=[long.pk]))
+    assert many == few
