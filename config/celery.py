@@ -17,6 +17,6 @@ def _prepare_filesystem_broker(sender, **kwargs):
     After configure, not on configure: reading `sender.conf` inside on_configure configures the
     app again, which recursed until Python gave up (logged on every first use of the app)."""
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
