@@ -51,6 +51,11 @@ from .outcomes import broken_q
 # --- feedback ------------------------------------------------------------------------------------
 
 
+def _text(value: Any) -> str:
+    """Caller text, trimmed; anything that is not a string counts as no text (the rule then says so)."""
+    return value.strip() if isinstance(value, str) else ""
+
+
 def _require_staff(user, what: str) -> None:
     if not (user and user.is_authenticated and (user.is_superuser or team_names(user))):
         raise NotAllowed(f"Only members of a team may {what}.", code="not_team_member")
@@ -105,9 +110,11 @@ def _clean_feedback(data: dict[str, Any], *, promise: ServicePromise | None, cat
                     customer: Customer | None) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate one feedback's values; lookups were done by the caller. Returns (fields, errors)."""
     errors: dict[str, str] = {}
-    kind = (data.get("kind") or "").strip()
-    channel = (data.get("channel") or "").strip()
-    severity = (data.get("severity") or Severity.MEDIUM).strip()
+    kind = _text(data.get("kind"))
+    channel = _text(data.get("channel"))
+    raw_severity = data.get("severity")
+    severity = Severity.MEDIUM if raw_severity in (None, "") else (
+        raw_severity.strip() if isinstance(raw_severity, str) else repr(raw_severity))
     if kind not in FeedbackKind.values:
         errors["kind"] = f"kind must be one of {', '.join(FeedbackKind.values)}, not {kind!r}."
     if channel not in FeedbackChannel.values:
@@ -117,7 +124,7 @@ def _clean_feedback(data: dict[str, Any], *, promise: ServicePromise | None, cat
     csat = _parse_score(data.get("csat_score"), "csat_score", 1, 5, errors)
     nps = _parse_score(data.get("nps_score"), "nps_score", 0, 10, errors)
     received_at = _parse_when(data.get("received_at"), errors)
-    text = (data.get("text") or "").strip()
+    text = _text(data.get("text"))
     if promise is not None:
         if category is not None and category.pk != promise.category_id:
             errors["category"] = f"Promise {promise.pk} belongs to another category than {category.slug!r}."
@@ -129,7 +136,7 @@ def _clean_feedback(data: dict[str, Any], *, promise: ServicePromise | None, cat
         errors["category"] = "Feedback is linked to a promise or, where none is known, to a category."
     if not text and csat is None and nps is None:
         errors["text"] = "Feedback needs a text or a score."
-    external = (data.get("external_reference") or "").strip()
+    external = _text(data.get("external_reference"))
     if len(external) > 100:
         errors["external_reference"] = "external_reference is at most 100 characters."
     return {
@@ -219,7 +226,7 @@ def feedback_record_customer_rating(*, status_token: str, kept_as_seen: Any, csa
     csat = _parse_score(csat_score, "csat_score", 1, 5, errors)
     if csat is None and "csat_score" not in errors:
         errors["csat_score"] = "A rating from 1 to 5 is required."
-    text = (text or "").strip()[:2000]
+    text = _text(text)[:2000]
     if errors:
         raise ValidationFailed("The rating is not valid: " + "; ".join(errors.values()), code="invalid_rating",
                                fields=errors)
@@ -389,7 +396,7 @@ def feedback_import_csv(*, user, content: bytes, dry_run: bool = False) -> Impor
 
 
 def _guidance_publish(*, category_ids: Iterable[int], text: str, actor, improvement=None) -> list[Guidance]:
-    text = (text or "").strip()
+    text = _text(text)
     raw = list(category_ids)
     ids = sorted({as_id(i) for i in raw} - {None})
     if len(ids) < len(set(map(str, raw))):
@@ -486,7 +493,7 @@ def _apply(item: ImprovementItem, action: str, *, actor, comment: str = "", **kw
 
 def _transition(item_id: int, action: str, *, user, comment: str = "", allow_owner: bool = False,
                 comment_required: bool = False, prepare=None, **kwargs) -> ImprovementItem:
-    comment = (comment or "").strip()
+    comment = _text(comment)
     if comment_required and not comment:
         raise ValidationFailed(f"To {action} an improvement item needs a comment giving the reasons.",
                                code="comment_required", fields={"comment": "required"})
@@ -508,7 +515,7 @@ def improvement_propose(*, user, title: str, description: str = "", category_ids
                         gate_definition_ids: Iterable[int] = (), feedback_ids: Iterable[int] = ()) -> ImprovementItem:
     """Anyone in a team may propose an improvement; it links the feedback that motivated it."""
     _require_staff(user, "propose an improvement")
-    title = (title or "").strip()
+    title = _text(title)
     if not title or len(title) > 200:
         raise ValidationFailed("An improvement needs a title of 1 to 200 characters.", code="invalid",
                                fields={"title": "1 to 200 characters"})
@@ -603,7 +610,7 @@ def improvement_plan(*, item_id: int, user, owner: Any, priority: str, start_dat
     money = _parse_decimal(budget, "budget", errors, minimum=Decimal(0))
     baseline = _parse_decimal(baseline_value, "baseline_value", errors)
     target = _parse_decimal(target_value, "target_value", errors)
-    metric = (target_metric or "").strip()
+    metric = _text(target_metric)
     if not metric:
         errors["target_metric"] = "required (what is measured)"
     if start and due and due < start:
@@ -653,7 +660,7 @@ def improvement_standardize(*, item_id: int, user, guidance_text: str = "",
     promises submitted afterwards use it, running ones keep their snapshot.
     """
     changes = list(criteria_changes)
-    guidance_text = (guidance_text or "").strip()
+    guidance_text = _text(guidance_text)
     if not guidance_text and not changes:
         raise ValidationFailed("Standardizing publishes the lesson: give guidance text, a criterion change, or both.",
                                code="lesson_required")

@@ -135,3 +135,10 @@ def test_bad_ids_name_the_problem(service_user):
         fs.feedback_record(user=service_user, kind="complaint", channel="chat", promise_id="abc",
                            category_id="x", customer_id=-1, text="x")
     assert set(exc.value.fields) == {"promise", "category", "customer"}
+
+
+def test_values_of_the_wrong_type_are_refused_not_a_crash(service_user, category):
+    with pytest.raises(ValidationFailed) as exc:
+        fs.feedback_record(user=service_user, kind=3, channel=["phone"], severity={}, category_id=category.pk,
+                           text=None, csat_score=[1])
+    assert {"kind", "channel", "severity", "csat_score"} <= set(exc.value.fields)
