@@ -15,6 +15,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -384,11 +385,37 @@ STATE_PLAN = [
 GATE_DECIDER = {roles.SERVICE: roles.SERVICE, roles.DELIVERY: roles.DELIVERY, roles.LEGAL: roles.LEGAL}
 
 
+# How long ago a demo promise of each state was recorded (plus 0-9 days, varied per promise): chosen
+# so that of the gates still open some are within their time limit and some are overdue.
+DAYS_AGO = {
+    S.DRAFT: 2, S.IN_REVIEW: 1, S.REWORK: 5, S.APPROVED: 8, S.COMMITTED: 6, S.IN_DELIVERY: 20,
+    S.FULFILLED: 13, S.BROKEN: 13, S.CLOSED: 60, S.REJECTED: 15, S.ON_HOLD: 10, S.WITHDRAWN: 15,
+}
+
+
+class DemoClock:
+    """Stands in for django.utils.timezone.now while a demo promise is built, so that its history
+    spreads over the past weeks as in real use: gate lead times, due and overdue gates, interim
+    notices and the categories' records then have something to show. It never passes `limit`
+    (the real now), so nothing is recorded in the future."""
+
+    def __init__(self, start: dt.datetime, limit: dt.datetime):
+        self.current, self.limit = start, limit
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, **delta) -> None:
+        self.current = min(self.current + dt.timedelta(**delta), self.limit)
+
+
 class Demo:
     """Drives one demo promise to its target state through the services."""
 
-    def __init__(self, users: dict[str, User]):
+    def __init__(self, users: dict[str, User], real_now: dt.datetime):
         self.users = users
+        self.real_now = real_now
+        self.clock = DemoClock(real_now, real_now)
 
     def open_review(self, promise: ServicePromise) -> GateReview | None:
         return (GateReview.objects.select_related("owning_team").filter(promise_id=promise.pk, state=ReviewState.OPEN)
@@ -400,6 +427,8 @@ class Demo:
     def decide(self, promise: ServicePromise, decision: str, comment: str = "", *, variant: int = 0,
                conditions=()) -> GateReview:
         review = self.open_review(promise)
+        # Gates take a few working hours to a couple of days to decide.
+        self.clock.advance(hours=3 + 7 * ((variant + review.order) % 5))
         checks = []
         for i, check in enumerate(review.checks.order_by("order", "id")):
             if check.requirement == MUST or decision != "go":
@@ -431,6 +460,7 @@ class Demo:
             promise_services.promise_withdraw(promise_id=promise.pk, user=owner,
                                               comment="Customer chose a competitor's offer.")
             return
+        self.clock.advance(days=1, hours=2)
         # The maker has read the category's lessons learned (if the KVP loop published any yet).
         guidance_ids = list(guidance_current(category_id=promise.category_id).values_list("pk", flat=True))
         promise_services.promise_submit(promise_id=promise.pk, user=owner, acknowledged_guidance_ids=guidance_ids,
@@ -465,17 +495,20 @@ class Demo:
         if n % 4 == 1:
             conditions = [{"description": "Second technician for the region hired and onboarded",
                            "owner": self.users[roles.SERVICE].pk,
-                           "due_at": timezone.now() + dt.timedelta(days=30 + n)}]
+                           # after the real now: a demo condition lapses only if nobody meets it
+                           "due_at": self.real_now + dt.timedelta(days=30 + n)}]
         self.decide(promise, "go", "Feasible with the current team.", variant=n, conditions=conditions)
         self.pass_step(promise, A, variant=n)
         if target == S.APPROVED:
             return
+        self.clock.advance(days=2)
         promise_services.promise_commit(promise_id=promise.pk, user=owner, comment="Signed by the customer.")
         refresh()
         if target == S.COMMITTED:
             if n % 2 and promise.gate_reviews.filter(step=D).exists():
                 promise_services.promise_handover(promise_id=promise.pk, user=owner)
             return
+        self.clock.advance(days=2)
         promise_services.promise_handover(promise_id=promise.pk, user=owner, comment="Handover meeting held.")
         refresh()
         if target == S.ON_HOLD:
@@ -490,6 +523,7 @@ class Demo:
                                               note="Hired in Regensburg, onboarding finished.")
         if target == S.IN_DELIVERY:
             return
+        self.clock.advance(days=7)  # the delivery itself
         if target == S.BROKEN:
             promise_services.promise_verify(promise_id=promise.pk, user=owner, actual_value=spec.missed_value,
                                             reason=spec.broken_reason)
@@ -514,8 +548,9 @@ def _spec_for(n: int, target: str) -> PromiseSpec:
 
 
 def seed_promises(users: dict[str, User], categories: dict[str, PromiseCategory],
-                  customers: dict[str, Customer], today: dt.date) -> int:
-    demo = Demo(users)
+                  customers: dict[str, Customer]) -> int:
+    real_now = timezone.now()
+    demo = Demo(users, real_now)
     customer_list = list(customers.values())
     created = 0
     for n, target in enumerate(STATE_PLAN, start=1):
@@ -525,13 +560,15 @@ def seed_promises(users: dict[str, User], categories: dict[str, PromiseCategory]
         spec = _spec_for(n, target)
         owner = users[spec.department]
         customer = None if spec.segment else customer_list[n % len(customer_list)]
-        with transaction.atomic():
+        start = real_now - dt.timedelta(days=DAYS_AGO[target] + 3 * (n % 4), hours=n % 7)
+        demo.clock = DemoClock(start, limit=real_now)
+        with transaction.atomic(), mock.patch.object(timezone, "now", demo.clock):
             promise = promise_services.promise_create(
                 user=owner, title=spec.title if not customer else f"{spec.title} – {customer.name}",
                 description=spec.description, category=categories[spec.category], customer=customer,
                 customer_segment=spec.segment, origin_department=spec.department, channel=spec.channel,
                 metric=spec.metric, comparison=spec.comparison, target_value=Decimal(spec.target), unit=spec.unit,
-                due_date=today + dt.timedelta(days=14 + 7 * (n % 12)), crm_reference=reference,
+                due_date=start.date() + dt.timedelta(days=21 + 7 * (n % 12)), crm_reference=reference,
                 deal_value=Decimal(5000 + 2500 * (n % 9)),
             )
             demo.drive(promise, target, spec, n)
@@ -550,7 +587,7 @@ def seed_demo() -> dict[str, int]:
         users = seed_users(teams)
         categories = seed_categories(teams)
         customers = seed_customers()
-    created = seed_promises(users, categories, customers, today)
+    created = seed_promises(users, categories, customers)
     seed_kvp(users=users, categories=categories)  # feedback, improvements, guidance (feedback/demo.py)
     states = Counter(ServicePromise.objects.filter(crm_reference__startswith="DEMO-").values_list("state", flat=True))
     return {"promises_created": created, **{f"state_{k}": v for k, v in sorted(states.items())}}

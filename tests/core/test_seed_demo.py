@@ -3,6 +3,7 @@ to run twice."""
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from core import roles
 from core.demo import ADMIN_USERNAME, DEMO_USERS, demo_password
@@ -66,6 +68,13 @@ def test_the_demo_covers_every_state_and_a_second_run_changes_nothing(seeded):
     assert GateCondition.objects.filter(state="met").exists() and GateCondition.objects.filter(state="open").exists()
     broken = ServicePromise.objects.filter(state=PromiseState.BROKEN).first()
     assert broken.outcome_reason and broken.actual_value is not None
+    # The history spreads over past weeks, never into the future; some open gates are overdue, some not
+    now = timezone.now()
+    created = list(ServicePromise.objects.values_list("created_at", flat=True))
+    assert max(created) <= now and max(created) - min(created) > dt.timedelta(weeks=4)
+    assert TransitionLog.objects.filter(at__gt=now).count() == 0
+    open_reviews = list(GateReview.objects.filter(state=ReviewState.OPEN))
+    assert any(r.is_overdue for r in open_reviews) and not all(r.is_overdue for r in open_reviews)
     # Teams have Berlin working calendars with a state's public holidays
     for name in roles.ALL_TEAMS:
         calendar = WorkingCalendar.objects.get(team__name=name)
