@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_helpers import admin_change_link, bulk_service_action, call_service, domain_error_text
 from core.errors import DomainError
-from feedback.selectors import guidance_current
+from feedback.selectors import category_record, guidance_current
 from qualitygates.models import GateReview
 
 from . import services
@@ -279,6 +279,8 @@ class ServicePromiseAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "original": promise, "title": f"{label}: {promise}",
             "form": form, "action_label": label,
+            # The maker sees the category's record next to the guidance they acknowledge.
+            "category_record": category_record(category_id=promise.category_id) if name == "submit" else None,
         }
         return TemplateResponse(request, "admin/promises/servicepromise/transition.html", context)
 

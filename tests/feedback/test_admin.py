@@ -79,3 +79,16 @@ def test_dashboard_is_for_managers(staff_manager, client, seller, outcome, djang
     seller.save(update_fields=["is_staff"])
     client.force_login(seller)
     assert client.get(reverse("admin:feedback_dashboard")).status_code == 403
+
+
+def test_the_submit_page_shows_the_category_record_and_guidance(staff_manager, client, outcome, make_promise,
+                                                                 seller):
+    from feedback import services as fs
+
+    outcome(kept=False, reason="no technician free")
+    fs.guidance_publish(user=staff_manager, category_ids=[make_promise().category_id], text="Check the roster.")
+    draft = make_promise()
+    staff_manager.user_permissions.add(*Permission.objects.filter(content_type__app_label="promises"))
+    page = client.get(reverse("admin:promises_servicepromise_transition", args=[draft.pk, "submit"])).content.decode()
+    assert "0 kept, 1 broken" in page and "no technician free (1)" in page
+    assert "Check the roster." in page
