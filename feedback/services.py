@@ -51,6 +51,10 @@ from .outcomes import broken_q
 # --- feedback ------------------------------------------------------------------------------------
 
 
+# Looked up once: the import validates every row against them.
+KINDS, CHANNELS, SEVERITIES = (frozenset(c.values) for c in (FeedbackKind, FeedbackChannel, Severity))
+
+
 def _text(value: Any) -> str:
     """Caller text, trimmed; anything that is not a string counts as no text (the rule then says so)."""
     return value.strip() if isinstance(value, str) else ""
@@ -115,11 +119,11 @@ def _clean_feedback(data: dict[str, Any], *, promise: ServicePromise | None, cat
     raw_severity = data.get("severity")
     severity = Severity.MEDIUM if raw_severity in (None, "") else (
         raw_severity.strip() if isinstance(raw_severity, str) else repr(raw_severity))
-    if kind not in FeedbackKind.values:
+    if kind not in KINDS:
         errors["kind"] = f"kind must be one of {', '.join(FeedbackKind.values)}, not {kind!r}."
-    if channel not in FeedbackChannel.values:
+    if channel not in CHANNELS:
         errors["channel"] = f"channel must be one of {', '.join(FeedbackChannel.values)}, not {channel!r}."
-    if severity not in Severity.values:
+    if severity not in SEVERITIES:
         errors["severity"] = f"severity must be one of {', '.join(Severity.values)}, not {severity!r}."
     csat = _parse_score(data.get("csat_score"), "csat_score", 1, 5, errors)
     nps = _parse_score(data.get("nps_score"), "nps_score", 0, 10, errors)
