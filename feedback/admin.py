@@ -302,7 +302,8 @@ class ImprovementTrailInline(admin.TabularInline):
 
 @admin.register(ImprovementItem)
 class ImprovementItemAdmin(admin.ModelAdmin):
-    list_display = ("title", "state", "origin", "priority", "owner", "due_date", "target_text", "measured_value")
+    list_display = ("title", "state", "origin", "priority", "owner", "due_date", "target_text", "measured_value",
+                    "target_met")
     list_filter = ("state", "origin", "priority", "categories")
     search_fields = ("title", "description")
     list_select_related = ("owner",)

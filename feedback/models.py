@@ -265,6 +265,15 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
         return (f"{self.target_metric} {self.baseline_value.normalize():f} → {self.target_value.normalize():f} "
                 f"by {self.target_deadline:%Y-%m-%d}")
 
+    @property
+    def target_met(self) -> bool | None:
+        """Whether the measured value reached the target, in the direction from baseline to target."""
+        if self.measured_value is None or self.target_value is None or self.baseline_value is None:
+            return None
+        if self.target_value < self.baseline_value:
+            return self.measured_value <= self.target_value
+        return self.measured_value >= self.target_value
+
     # --- transitions: bodies touch this row only; services own rules and side effects --------
     @transition(field=state, source=[I.PROPOSED], target=I.ACCEPTED)
     def accept(self) -> None:

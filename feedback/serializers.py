@@ -82,6 +82,7 @@ class ImprovementTransitionSerializer(serializers.ModelSerializer):
 class ImprovementSerializer(serializers.ModelSerializer):
     categories = serializers.SerializerMethodField()
     target = serializers.CharField(source="target_text", read_only=True)
+    target_met = serializers.BooleanField(read_only=True, allow_null=True)
     # Empty until the item is planned, so not the choice enum.
     priority = serializers.CharField(read_only=True, help_text="low, medium, high or critical; empty until planned")
 
@@ -89,7 +90,7 @@ class ImprovementSerializer(serializers.ModelSerializer):
         model = ImprovementItem
         fields = ["id", "title", "description", "state", "origin", "categories", "owner", "priority", "start_date",
                   "due_date", "budget", "target_metric", "baseline_value", "target_value", "target_deadline",
-                  "target", "measured_value", "measured_at", "check_note", "standardized_at", "created_at",
+                  "target", "measured_value", "target_met", "measured_at", "check_note", "standardized_at", "created_at",
                   "updated_at"]
         read_only_fields = fields
 

@@ -79,6 +79,7 @@ def test_improvement_lifecycle_over_the_api(manager, seller, owner_user, categor
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["state"] == "standardized" and body["target"] == "wait (min) 2 → 1 by 2027-06-30"
+    assert body["measured_value"] == "1.100" and body["target_met"] is False
     assert [t["action"] for t in body["trail"]] == ["propose", "accept", "plan", "start", "check_effect",
                                                     "standardize"]
     with django_assert_max_num_queries(4):
