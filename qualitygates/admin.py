@@ -261,7 +261,7 @@ class GateReviewAdmin(admin.ModelAdmin):
     """Read-only in the admin's sense: every change is a decision made through the gate engine."""
 
     list_display = ("name", "promise", "step", "round", "owning_team", "state", "due_at", "overdue", "decision",
-                    "decided_by")
+                    "decided_by", "next_step")
     list_filter = ("state", "step", "owning_team", "decision", "due_at")
     list_select_related = ("promise", "owning_team", "decided_by")
     search_fields = ("name", "promise__title", "comment")
@@ -291,6 +291,16 @@ class GateReviewAdmin(admin.ModelAdmin):
     @admin.display(description=_("overdue"), boolean=True)
     def overdue(self, obj):
         return obj.is_overdue
+
+    @admin.display(description="")
+    def next_step(self, obj):
+        if obj.state == ReviewState.OPEN:
+            return format_html('<a href="{}">{}</a>', reverse("admin:qualitygates_gatereview_decide", args=[obj.pk]),
+                               gettext("Decide"))
+        if obj.state == ReviewState.ON_HOLD:
+            return format_html('<a href="{}">{}</a>', reverse("admin:qualitygates_gatereview_resume", args=[obj.pk]),
+                               gettext("Resume"))
+        return ""
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         review = GateReview.objects.filter(pk=object_id).only("state").first() if object_id.isdigit() else None

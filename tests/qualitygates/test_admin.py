@@ -162,7 +162,9 @@ def test_the_decide_page_lists_the_criteria(client, submitted, service_user, dja
     assert page.status_code == 200
     body = page.content.decode()
     assert "Feasibility: capacity confirmed" in body and "Feasibility: documented" in body
-    # The gate's change page offers the Decide button
+    # The list and the gate's change page offer the Decide button
+    listing = client.get(reverse("admin:qualitygates_gatereview_changelist")).content.decode()
+    assert reverse("admin:qualitygates_gatereview_decide", args=[review.pk]) in listing
     change = client.get(reverse("admin:qualitygates_gatereview_change", args=[review.pk])).content.decode()
     assert reverse("admin:qualitygates_gatereview_decide", args=[review.pk]) in change
 
