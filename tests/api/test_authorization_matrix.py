@@ -8,9 +8,15 @@ the promise too, as a team owning one of its gates); the manager is in no gate t
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core import roles
+from feedback import services as kvp
 from notifications import services as notifications
+from tests.factories import UserFactory
 
 from .scenarios import Scenario
 
@@ -19,6 +25,12 @@ PROMISE_BODY = {
     "channel": "offer", "metric": "availability", "comparison": "gte", "target_value": "99.5", "unit": "%",
     "due_date": "2027-06-30",
 }
+
+FEEDBACK_BODY = {"kind": "complaint", "channel": "phone", "category": "{category}", "text": "Technician late"}
+FEEDBACK_CSV = b"kind,channel,text,category\ncomplaint,phone,Technician late,on-site-service\n"
+PLAN_BODY = {"owner": "{gk_own_id}", "priority": "high", "start_date": "2027-01-04", "due_date": "2027-03-31",
+             "budget": "5000", "target_metric": "average wait (min)", "baseline_value": "2", "target_value": "1",
+             "target_deadline": "2027-03-31"}
 
 # method  path                                  body                          anon maker gk_own gk_other manager
 MATRIX = [
@@ -57,6 +69,26 @@ MATRIX = [
     # a webhook is its owner's (the maker's) alone: to anyone else it does not exist
     ("POST", "/api/webhooks/{webhook}/disable/", None, 401, 200, 404, 404, 404),
     ("POST", "/api/webhooks/{webhook}/enable/", None, 401, 200, 404, 404, 404),
+    # the KVP loop: anyone in a team records feedback and proposes improvements; managers run the
+    # board; the planned owner (here the service gatekeeper) starts, checks and reworks the item
+    ("GET", "/api/categories/{category}/record/", None, 401, 200, 200, 200, 200),
+    ("GET", "/api/feedback/", None, 401, 200, 200, 200, 200),
+    ("POST", "/api/feedback/", FEEDBACK_BODY, 401, 201, 201, 201, 201),
+    ("GET", "/api/feedback/{feedback}/", None, 401, 200, 200, 200, 200),
+    ("POST", "/api/feedback/import/", {"file": FEEDBACK_CSV}, 401, 201, 201, 201, 201),
+    ("GET", "/api/improvements/", None, 401, 200, 200, 200, 200),
+    ("POST", "/api/improvements/", {"title": "Spare parts on every van"}, 401, 201, 201, 201, 201),
+    ("GET", "/api/improvements/{proposed}/", None, 401, 200, 200, 200, 200),
+    ("POST", "/api/improvements/{proposed}/accept/", {}, 401, 403, 403, 403, 200),
+    ("POST", "/api/improvements/{proposed}/reject/", {"comment": "No budget"}, 401, 403, 403, 403, 200),
+    ("POST", "/api/improvements/{accepted}/abandon/", {"comment": "Superseded"}, 401, 403, 403, 403, 200),
+    ("POST", "/api/improvements/{accepted}/plan/", PLAN_BODY, 401, 403, 403, 403, 200),
+    ("POST", "/api/improvements/{planned}/start/", {}, 401, 403, 200, 403, 200),
+    ("POST", "/api/improvements/{in_progress}/check/", {"measured_value": "1.2"}, 401, 403, 200, 403, 200),
+    ("POST", "/api/improvements/{checking}/rework/", {"comment": "Not yet"}, 401, 403, 200, 403, 200),
+    ("POST", "/api/improvements/{checking}/standardize/", {"guidance_text": "Check the van stock.",
+                                                           "guidance_categories": ["{category}"]},
+     401, 403, 403, 403, 200),
 ]
 ROLES = ["anon", "maker", "gk_own", "gk_other", "manager"]
 CASES = [
@@ -82,9 +114,16 @@ def _resolve(template, scenario, category, customer):
         "held_gate": lambda: scenario.held_gate().pk, "condition": lambda: scenario.condition().pk,
         "webhook": lambda: notifications.webhook_subscription_create(
             user=scenario.seller, name="CRM", url="https://crm.example.com/hook").pk,
+        "gk_own_id": lambda: scenario.service.pk,
+        "feedback": lambda: kvp.feedback_record(user=scenario.seller, kind="praise", channel="email",
+                                                category_id=category.pk, text="Quick").pk,
+        **{state: (lambda state=state: improvement_in(state, scenario).pk)
+           for state in ("proposed", "accepted", "planned", "in_progress", "checking")},
     }
     if isinstance(template, dict):
         return {k: _resolve(v, scenario, category, customer) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_resolve(v, scenario, category, customer) for v in template]
     if isinstance(template, str) and "{" in template:
         names = [part.split("}")[0] for part in template.split("{")[1:]]
         values = {name: builders[name]() for name in names}
@@ -92,6 +131,31 @@ def _resolve(template, scenario, category, customer):
             return values[names[0]]
         return template.format(**values)
     return template
+
+
+def improvement_in(state: str, scenario):
+    """An improvement item walked to `state` through the KVP services by a manager."""
+    manager = UserFactory(username="kvp-manager", teams=[roles.MANAGERS])
+    item = kvp.improvement_propose(user=scenario.seller, title="Spare parts on every van")
+    steps = [
+        ("accepted", lambda: kvp.improvement_accept(item_id=item.pk, user=manager)),
+        ("planned", lambda: kvp.improvement_plan(
+            item_id=item.pk, user=manager, owner=scenario.service.pk, priority="high",
+            start_date=dt.date(2027, 1, 4), due_date=dt.date(2027, 3, 31), budget="5000",
+            target_metric="average wait (min)", baseline_value="2", target_value="1",
+            target_deadline=dt.date(2027, 3, 31))),
+        ("in_progress", lambda: kvp.improvement_start(item_id=item.pk, user=manager)),
+        ("checking", lambda: kvp.improvement_check(item_id=item.pk, user=manager, measured_value="1.1")),
+    ]
+    for reached, step in steps:
+        if state == "proposed":
+            break
+        step()
+        if reached == state:
+            break
+    item.refresh_from_db()
+    assert item.state == state
+    return item
 
 
 @pytest.mark.django_db
@@ -103,7 +167,11 @@ def test_authorization_matrix(api, scenario, category, customer, method, path, b
     client = api(role)
 
     # when the role calls the endpoint
-    response = getattr(client, method.lower())(url, data=data, format="json")
+    if data and isinstance(data.get("file"), bytes):
+        upload = SimpleUploadedFile("feedback.csv", data["file"], content_type="text/csv")
+        response = client.post(url, data={"file": upload}, format="multipart")
+    else:
+        response = getattr(client, method.lower())(url, data=data, format="json")
 
     # then the status is the domain's answer, and an error always has the one error shape
     assert response.status_code == expected, (response.status_code, getattr(response, "data", None))
