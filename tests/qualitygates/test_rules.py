@@ -294,7 +294,7 @@ def test_conditions_are_met_only_by_their_owner_the_gate_team_or_a_manager(
 
 # --- unknown ids --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("bad_id", [999_999, "999999", "abc", None, -1, 1.5, True])
+@pytest.mark.parametrize("bad_id", [999_999, "999999", "abc", None, -1, 1.5, True, 2**63, "9" * 30])
 def test_unknown_or_malformed_ids_are_not_found(promise, seller, service_user, bad_id):
     calls = [
         lambda: gs.gate_decide(review_id=bad_id, user=service_user, decision="kill", comment="x"),
@@ -417,3 +417,13 @@ def test_recording_a_promise_with_bad_input_is_invalid_not_a_crash(make_promise,
         make_promise(**bad)
     assert info.value.code == "invalid_promise"
     assert not ServicePromise.objects.exists()
+
+
+def test_check_and_owner_ids_beyond_the_database_range_are_invalid_input(promise, service_user):
+    review = open_review(promise)
+    assert_refused(ValidationFailed, "invalid_checks", lambda: gs.gate_decide(
+        review_id=review.pk, user=service_user, decision="go",
+        checks=[*all_checks_met(review), {"check": 2**64, "result": "met"}]))
+    assert_refused(ValidationFailed, "invalid_conditions", lambda: gs.gate_decide(
+        review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review),
+        conditions=[{"description": "Stock", "owner": 2**64, "due_at": tomorrow()}]))
