@@ -80,6 +80,8 @@ def promise_create(*, user, title: str, category: PromiseCategory, origin_depart
 
 def promise_update(*, promise_id: int, user, data: dict[str, Any]) -> ServicePromise:
     """Edit a draft, or a promise sent back to rework."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("The changes are an object of field names and values."), code="invalid")
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},

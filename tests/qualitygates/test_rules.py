@@ -427,3 +427,12 @@ def test_check_and_owner_ids_beyond_the_database_range_are_invalid_input(promise
     assert_refused(ValidationFailed, "invalid_conditions", lambda: gs.gate_decide(
         review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review),
         conditions=[{"description": "Stock", "owner": 2**64, "due_at": tomorrow()}]))
+
+
+@pytest.mark.parametrize("data", [None, ["title"], "title", {"owner": 1}, {"state": "approved"}])
+def test_editing_with_malformed_or_forbidden_changes_is_refused(make_promise, seller, data):
+    draft = make_promise()
+    before = db_snapshot()
+    with pytest.raises(ValidationFailed):
+        ps.promise_update(promise_id=draft.pk, user=seller, data=data)
+    assert db_snapshot() == before
