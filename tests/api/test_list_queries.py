@@ -65,3 +65,39 @@ def test_customer_and_category_lists_are_bounded(api, size, django_assert_max_nu
     client = api("maker")
     assert len(_get(client, "/api/customers/", size, django_assert_max_num_queries)["results"]) == size
     assert len(_get(client, "/api/categories/", size, django_assert_max_num_queries)["results"]) == size
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [3, 40])
+def test_feedback_and_improvement_lists_are_bounded(api, seller, category, make_promise, size,
+                                                    django_assert_max_num_queries):
+    from feedback import services as kvp
+
+    promise = make_promise()
+    for i in range(45):
+        kvp.feedback_record(user=seller, kind="complaint", channel="phone", text=f"Late {i}",
+                            promise_id=promise.pk if i % 2 else None, category_id=category.pk)
+        kvp.improvement_propose(user=seller, title=f"Improvement {i}", category_ids=[category.pk])
+    client = api("manager")
+    assert len(_get(client, "/api/feedback/", size, django_assert_max_num_queries)["results"]) == size
+    assert len(_get(client, "/api/improvements/", size, django_assert_max_num_queries)["results"]) == size
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [3, 40])
+def test_inbox_and_webhook_lists_are_bounded(api, scenario, seller, size, django_assert_max_num_queries,
+                                             django_capture_on_commit_callbacks):
+    from notifications import services as notifications
+    from notifications.models import OutboxEvent
+
+    # given 45 submitted promises: each tells the service team that its gate opened
+    for _ in range(45):
+        scenario.in_review()
+    with django_capture_on_commit_callbacks(execute=False):
+        for event_id in OutboxEvent.objects.values_list("pk", flat=True):
+            notifications.event_fan_out(event_id=event_id)
+    for i in range(45):
+        notifications.webhook_subscription_create(user=seller, name=f"Hook {i}", url=f"https://h{i}.example.com/")
+    inbox = _get(api("gk_own"), "/api/inbox/", size, django_assert_max_num_queries)
+    assert inbox["count"] >= 45 and len(inbox["results"]) == size
+    assert len(_get(api("maker"), "/api/webhooks/", size, django_assert_max_num_queries)["results"]) == size
