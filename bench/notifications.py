@@ -8,7 +8,7 @@ broker, worker, database), not a mail server.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sqg_bench_notifications \
     CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \
-        .venv/bin/python bench/notifications.py [--events 1000] [--paced 200] [--rate 20]
+        .venv/bin/python bench/notifications.py [--events 1000] [--paced 200] [--rate 5]
 
 It creates its own throw-away database (the test database of DATABASE_URL) and drops it afterwards,
 and empties the Redis database of CELERY_BROKER_URL first: give it a database number of its own.
@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("DJANGO_DEBUG", "false")  # production-like: no query log in the worker
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -38,7 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1000, help="events in the burst")
     parser.add_argument("--paced", type=int, default=200, help="events in the paced stream")
-    parser.add_argument("--rate", type=float, default=20.0, help="events per second of the paced stream")
+    parser.add_argument("--rate", type=float, default=5.0, help="events per second of the paced stream")
     args = parser.parse_args()
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not broker.startswith("redis://") or "postgres" not in os.environ.get("DATABASE_URL", ""):

@@ -88,8 +88,8 @@ def _context(delivery: Delivery) -> dict:
     }
 
 
-def render(delivery: Delivery, *, body: bool = True) -> Message:
-    """Subject, one-line summary and (for email) body in the recipient's language."""
+def render(delivery: Delivery, *, body: bool = False, summary: bool = False) -> Message:
+    """Subject and link, with the email body and/or the inbox summary, in the recipient's language."""
     try:
         with translation.override(delivery.language or settings.LANGUAGE_CODE):
             context = _context(delivery)
@@ -98,20 +98,19 @@ def render(delivery: Delivery, *, body: bool = True) -> Message:
             text = render_to_string(
                 [f"notifications/email/{delivery.event.kind}.txt", "notifications/email/event.txt"], context,
             ) if body else ""
-            summary = render_to_string("notifications/inbox/summary.txt", context).strip()
+            short = render_to_string("notifications/inbox/summary.txt", context).strip() if summary else ""
     except (TemplateDoesNotExist, TemplateSyntaxError) as exc:
         raise PermanentFailure(f"Template error: {type(exc).__name__}: {exc}") from exc
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise PermanentFailure(f"Cannot render {delivery.event.kind}: {type(exc).__name__}: {exc}") from exc
-    return Message(subject=" ".join(subject.split())[:250], summary=summary, body=text, link=context["link"])
+    return Message(subject=" ".join(subject.split())[:250], summary=short, body=text, link=context["link"])
 
 
 def send(delivery: Delivery) -> None:
-    message = render(delivery)
     if delivery.channel == Channel.EMAIL:
-        email_send(delivery, message)
+        email_send(delivery, render(delivery, body=True))
     elif delivery.channel == Channel.WEBHOOK:
-        webhook_post(delivery, message)
+        webhook_post(delivery, render(delivery))
     else:
         raise PermanentFailure(f"Channel {delivery.channel!r} is not sent from here.")
 

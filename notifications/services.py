@@ -125,7 +125,7 @@ def _inbox_deliver(delivery: Delivery, *, now: dt.datetime) -> InboxItem | None:
     The caller saves both in one transaction."""
     delivery.claim(now=now, lease_seconds=0)
     try:
-        message = channels.render(delivery, body=False)
+        message = channels.render(delivery, summary=True)
     except channels.PermanentFailure as exc:
         delivery.fail(error=str(exc))
         return None
