@@ -126,3 +126,13 @@ def test_customer_status_page_is_rate_limited(make_promise, seller):
     assert statuses == [200, 200, 429]
     assert guess.status_code == 429
     assert "Retry-After" in guess
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", ["Token abc\x00def", "Token " + "a" * 5000, "Token " + "g" * 40,
+                                    "Token a b", "Token \u00e9"])
+def test_malformed_tokens_are_401_without_a_query(header, django_assert_max_num_queries):
+    with django_assert_max_num_queries(0):
+        response = APIClient().get("/api/me/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response.json()["error"] == "not_authenticated"
