@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DataError, IntegrityError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -80,6 +81,13 @@ def exception_handler(exc, context) -> Response:
                     headers["WWW-Authenticate"] = www
         code = _CODES.get(exc.status_code) or (exc.get_codes() if isinstance(exc.get_codes(), str) else "error")
         return Response(error_body(code, exc.detail), status=exc.status_code, headers=headers)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body("too_large", _("The request body is larger than the server accepts.")),
+                        status=413)
+    if isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files, a malformed multipart body: the client sent what no form has.
+        return Response(error_body("invalid", _("The request is malformed: %(reason)s") % {"reason": exc}),
+                        status=400)
     if isinstance(exc, DataError):
         # Input the database refuses (a value out of its range) is still bad input, not a crash.
         logger.warning("Database refused input: %s", exc)

@@ -16,7 +16,14 @@ from django.contrib.auth.models import Group
 from core import roles
 from promises import services as promise_services
 from promises.models import Customer, PromiseCategory
-from qualitygates.models import GateCriterion, GateDefinition, GatePlan, GateStep, Requirement, WorkingCalendar
+from qualitygates.models import (
+    GateCriterion,
+    GateDefinition,
+    GatePlan,
+    GateStep,
+    Requirement,
+    WorkingCalendar,
+)
 
 User = get_user_model()
 

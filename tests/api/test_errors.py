@@ -144,3 +144,13 @@ def test_four_eyes_owner_in_the_gate_team_may_not_decide(api, make_promise, serv
     # when they decide their own promise's gate, then four-eyes says no
     _assert_error(api("gk_own").post(f"/api/gates/{gate.pk}/decide/", {"decision": "kill", "comment": "x"},
                                      format="json"), 403, "four_eyes")
+
+
+@pytest.mark.django_db
+def test_a_form_with_more_fields_than_allowed_is_400_not_500(api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    body = "&".join(f"f{i}=x" for i in range(50))
+    response = api("maker").generic("POST", "/api/promises/", body,
+                                    content_type="application/x-www-form-urlencoded")
+    _assert_error(response, 400, "invalid")
+    assert not ServicePromise.objects.exists()
