@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.models import AppendOnlyModel
+
 
 class FeedbackChannel(models.TextChoices):
     PHONE = "phone", _("Phone")
@@ -311,15 +313,7 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
         pass
 
 
-class ImprovementTransitionQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ARG002
-        raise PermissionError("The improvement trail is append-only.")
-
-    def delete(self):
-        raise PermissionError("The improvement trail is append-only.")
-
-
-class ImprovementTransition(models.Model):
+class ImprovementTransition(AppendOnlyModel):
     """Append-only trail of every state change of an improvement item."""
 
     item = models.ForeignKey(ImprovementItem, on_delete=models.PROTECT, related_name="trail")
@@ -331,8 +325,6 @@ class ImprovementTransition(models.Model):
     comment = models.TextField(blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = ImprovementTransitionQuerySet.as_manager()
-
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("improvement transition")
@@ -341,11 +333,3 @@ class ImprovementTransition(models.Model):
     def __str__(self) -> str:
         return f"improvement {self.item_id}: {self.from_state} → {self.to_state} ({self.action})"
 
-    def save(self, *args, **kwargs):
-        # Integrity guard, not business logic: a written trail entry is never changed.
-        if self.pk is not None:
-            raise PermissionError("The improvement trail is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The improvement trail is append-only.")

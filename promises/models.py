@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from core.models import AppendOnlyModel
+
 
 class Department(models.TextChoices):
     SALES = "sales", _("Sales")
@@ -246,21 +248,13 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
         pass
 
 
-class TransitionLogQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ARG002
-        raise PermissionError("The transition trail is append-only.")
-
-    def delete(self):
-        raise PermissionError("The transition trail is append-only.")
-
-
 class TrailSubject(models.TextChoices):
     PROMISE = "promise", _("Promise")
     GATE = "gate", _("Gate review")
     CONDITION = "condition", _("Gate condition")
 
 
-class TransitionLog(models.Model):
+class TransitionLog(AppendOnlyModel):
     """Append-only trail of every state change of a promise or one of its gate reviews."""
 
     subject = models.CharField(max_length=10, choices=TrailSubject.choices, default=TrailSubject.PROMISE)
@@ -276,8 +270,6 @@ class TransitionLog(models.Model):
     comment = models.TextField(blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = TransitionLogQuerySet.as_manager()
-
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("transition")
@@ -287,11 +279,3 @@ class TransitionLog(models.Model):
         subject = f"gate {self.gate_review_id}" if self.gate_review_id else f"promise {self.promise_id}"
         return f"{subject}: {self.from_state} → {self.to_state} ({self.action})"
 
-    def save(self, *args, **kwargs):
-        # Integrity guard, not business logic: a written trail entry is never changed.
-        if self.pk is not None:
-            raise PermissionError("The transition trail is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The transition trail is append-only.")

@@ -1,0 +1,32 @@
+"""Building blocks shared by the apps' models."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk updates and deletes are refused: a trail is only ever added to."""
+
+    def update(self, **kwargs):  # noqa: ARG002
+        raise PermissionError(f"The {self.model._meta.verbose_name_plural} is append-only.")
+
+    def delete(self):
+        raise PermissionError(f"The {self.model._meta.verbose_name_plural} is append-only.")
+
+
+class AppendOnlyModel(models.Model):
+    """An integrity guard, not business logic: a written trail entry is never changed or deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError(f"The {self._meta.verbose_name_plural} is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"The {self._meta.verbose_name_plural} is append-only.")
