@@ -171,7 +171,7 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
                 name="promise_has_customer_or_segment",
             ),
         ]
-        indexes = [models.Index(fields=["category", "state"])]
+        indexes = [models.Index(fields=["category", "state"]), models.Index(fields=["category", "verified_at"])]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
