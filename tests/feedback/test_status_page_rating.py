@@ -29,7 +29,10 @@ def test_rating_form_appears_once_verified_and_records_once(client, outcome, del
     assert "rating=already" in response["Location"]
     assert Feedback.objects.filter(promise=promise, source="customer").count() == 1
     page = client.get(status_url).content.decode()
-    assert 'name="csat_score"' not in page and "4 of 5" in page
+    # The page speaks the customer's language (the factory's customers are German).
+    assert 'name="csat_score"' not in page and "Ihre Bewertung: 4 von 5." in page
+    english = client.get(status_url + "?lang=en").content.decode()
+    assert "Your rating: 4 of 5." in english
 
 
 def test_rating_an_unknown_link_or_with_get(client, db):

@@ -119,7 +119,7 @@ def test_email_is_written_in_the_recipients_language(submitted, service_user, se
     gs.gate_decide(review_id=review.pk, user=service_user, decision="hold", comment="Warten auf Kapazität")
     drain()
     decided = [m for m in mail.outbox if m.to == [seller.email] and "Gate" in m.subject]
-    assert decided[0].subject.startswith("Gate „Feasibility“ entschieden (Hold)")
+    assert decided[0].subject.startswith("Gate „Feasibility“ entschieden (Anhalten)")
     assert "Kommentar: Warten auf Kapazität" in decided[0].body
     assert decided[0].extra_headers["X-SQG-Delivery"].endswith(f":email:user:{seller.pk}")
     # and someone without a profile gets English
