@@ -25,18 +25,16 @@ def main() -> None:
     import django
 
     django.setup()
+    from _support import throwaway_database
     from django.contrib.auth.models import Group, User
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import CaptureQueriesContext
 
     from feedback.models import Feedback
     from feedback.services import feedback_import_csv
     from promises.models import Customer, PromiseCategory
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         user = User.objects.create(username="importer")
         user.groups.add(Group.objects.create(name="service"))
         for i in range(5):
@@ -64,8 +62,6 @@ def main() -> None:
         print(f"import      {elapsed * 1000:8.1f} ms  ({args.rows / elapsed:,.0f} rows/s)  "
               f"queries {len(ctx.captured_queries)}")
         print(f"bad file    {refuse_time * 1000:8.1f} ms  refused with {refused}, nothing written")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -32,18 +32,13 @@ def main() -> None:
     import django
 
     django.setup()
+    from _support import throwaway_database
     from django.db import connection
-    from django.test.utils import setup_test_environment
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         print(f"vendor={connection.vendor} promises={args.promises} runs={args.runs} "
               f"load={os.getloadavg()[0]:.1f}")
         run(args.promises, args.runs)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 class Timer:

@@ -32,13 +32,11 @@ def main() -> None:
     import django
 
     django.setup()
+    from _support import throwaway_database
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import CaptureQueriesContext
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         load(args.promises)
         from feedback import selectors
 
@@ -58,8 +56,6 @@ def main() -> None:
                     fn()
                     best = min(best, time.perf_counter() - started)
             print(f"{name:22s} best {best * 1000:8.1f} ms  queries {len(ctx.captured_queries)}")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def _first_category_id() -> int:
