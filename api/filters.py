@@ -16,7 +16,7 @@ from promises.models import (
 )
 from qualitygates.models import GateReview, GateStep, ReviewState
 
-from .serializers import MAX_ID
+from .fields import MAX_ID
 
 
 class _IdFilter(django_filters.NumberFilter):

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from notifications import selectors, services
 from notifications.models import EventKind, InboxItem, WebhookSubscription
 
-from .views import ID_PATTERN, ApiMixin, _valid
+from .mixins import ID_PATTERN, ApiMixin, validated
 
 
 class InboxItemSerializer(serializers.ModelSerializer):
@@ -99,7 +99,7 @@ class WebhookViewSet(ApiMixin, viewsets.GenericViewSet):
     @extend_schema(request=WebhookCreateSerializer, responses={201: WebhookCreatedSerializer},
                    summary="Add a webhook (the answer shows its signing secret, once)")
     def create(self, request):
-        data = _valid(WebhookCreateSerializer, request.data)
+        data = validated(WebhookCreateSerializer, request.data)
         hook = services.webhook_subscription_create(user=request.user, name=data["name"], url=data["url"],
                                                     kinds=data["kinds"], secret=data.get("secret"))
         return Response(WebhookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)

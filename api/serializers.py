@@ -12,15 +12,10 @@ from promises.models import Customer, PromiseCategory, ServicePromise, Transitio
 from promises.services import EDITABLE_FIELDS
 from qualitygates.models import CheckResult, Decision, GateCheck, GateCondition, GateReview
 
+from .fields import TEXT_MAX, IdField
+
 User = get_user_model()
 
-# The database's bigint range: ids beyond it cannot exist and must not reach a query.
-MAX_ID = 2**63 - 1
-TEXT_MAX = 10_000
-
-
-def IdField(**kwargs) -> serializers.IntegerField:  # noqa: N802 - reads like a field class
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class UserRefSerializer(serializers.ModelSerializer):
@@ -183,8 +178,6 @@ class PromiseDetailSerializer(PromiseSerializer):
 
 # --- actions --------------------------------------------------------------------------------------
 
-class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False, default="")
 
 
 class VerifySerializer(serializers.Serializer):

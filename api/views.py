@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,26 +25,9 @@ from qualitygates import services as gate_services
 
 from . import serializers as s
 from . import services as api_services
+from .fields import CommentSerializer
 from .filters import GateReviewFilter, PromiseFilter
-
-ID_PATTERN = r"[0-9]{1,18}"
-
-
-class ApiMixin:
-    """What every API view shares: no query parameter a database would refuse."""
-
-    def initial(self, request, *args, **kwargs):
-        bad = [key for key, values in request.query_params.lists()
-               if "\x00" in key or any("\x00" in v for v in values)]
-        if bad:
-            raise ValidationError({name: _("Null characters are not allowed.") for name in bad})
-        super().initial(request, *args, **kwargs)
-
-    def _page(self, queryset, serializer_class):
-        queryset = self.filter_queryset(queryset)
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializer_class(page, many=True, context={"request": self.request}).data)
-
+from .mixins import ID_PATTERN, ApiMixin, validated
 
 # --- me and tokens --------------------------------------------------------------------------------
 
@@ -68,7 +51,7 @@ class TokenView(ApiMixin, APIView):
     @extend_schema(request=s.TokenRequestSerializer, responses={201: s.TokenSerializer}, auth=[],
                    summary="Create a token (replaces the user's earlier one)")
     def post(self, request):
-        data = _valid(s.TokenRequestSerializer, request.data)
+        data = validated(s.TokenRequestSerializer, request.data)
         token = api_services.token_create(username=data["username"], password=data["password"],
                                           request=request._request)
         return Response({"token": token.key, "created": token.created}, status=status.HTTP_201_CREATED)
@@ -78,12 +61,6 @@ class TokenView(ApiMixin, APIView):
     def delete(self, request):
         api_services.token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _valid(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # --- customers and categories ---------------------------------------------------------------------
@@ -105,7 +82,7 @@ class CustomerViewSet(ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
         return promise_selectors.customer_list()
 
     def create(self, request):
-        data = _valid(s.CustomerSerializer, request.data)
+        data = validated(s.CustomerSerializer, request.data)
         customer = promise_services.customer_create(user=request.user, **data)
         return Response(s.CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
 
@@ -127,9 +104,9 @@ class CategoryViewSet(ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
 def _comment_action(service, summary: str):
     """A transition action taking an optional comment: POST /api/promises/{id}/<name>/."""
 
-    @extend_schema(request=s.CommentSerializer, responses=s.PromiseDetailSerializer, summary=summary)
+    @extend_schema(request=CommentSerializer, responses=s.PromiseDetailSerializer, summary=summary)
     def view(self, request, pk=None):
-        data = _valid(s.CommentSerializer, request.data)
+        data = validated(CommentSerializer, request.data)
         promise = service(promise_id=int(pk), user=request.user, comment=data["comment"])
         return self._detail(promise.pk)
 
@@ -168,14 +145,14 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
     @extend_schema(request=s.PromiseWriteSerializer, responses={201: s.PromiseDetailSerializer},
                    summary="Record a promise (a draft owned by the maker)")
     def create(self, request):
-        data = _valid(s.PromiseWriteSerializer, request.data)
+        data = validated(s.PromiseWriteSerializer, request.data)
         promise = promise_services.promise_create(user=request.user, **data)
         return self._detail(promise.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.PromiseUpdateSerializer, responses=s.PromiseDetailSerializer,
                    summary="Edit a draft or a promise in rework")
     def partial_update(self, request, pk=None):
-        data = _valid(s.PromiseUpdateSerializer, request.data, partial=True)
+        data = validated(s.PromiseUpdateSerializer, request.data, partial=True)
         promise_services.promise_update(promise_id=int(pk), user=request.user, data=dict(data))
         return self._detail(int(pk))
 
@@ -188,7 +165,7 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
                    summary="Submit a draft into its gates, acknowledging its category's guidance")
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        data = _valid(SubmitSerializer, request.data)
+        data = validated(SubmitSerializer, request.data)
         promise_services.promise_submit(promise_id=int(pk), user=request.user, comment=data["comment"],
                                         acknowledged_guidance_ids=data["acknowledged_guidance_ids"])
         return self._detail(int(pk))
@@ -203,7 +180,7 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
                    summary="Record the delivered value: the promise is fulfilled or broken")
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
-        data = _valid(s.VerifySerializer, request.data)
+        data = validated(s.VerifySerializer, request.data)
         promise_services.promise_verify(promise_id=int(pk), user=request.user, actual_value=data["actual_value"],
                                         reason=data["reason"])
         return self._detail(int(pk))
@@ -250,16 +227,16 @@ class GateReviewViewSet(ApiMixin, viewsets.GenericViewSet):
                    summary="Decide an open gate: go (optionally with conditions), kill, hold or recycle")
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
-        data = _valid(s.DecideSerializer, request.data)
+        data = validated(s.DecideSerializer, request.data)
         gate_services.gate_decide(review_id=int(pk), user=request.user, decision=data["decision"],
                                   comment=data["comment"], checks=data["checks"], conditions=data["conditions"])
         return self._detail(int(pk))
 
-    @extend_schema(request=s.CommentSerializer, responses=s.GateReviewDetailSerializer,
+    @extend_schema(request=CommentSerializer, responses=s.GateReviewDetailSerializer,
                    summary="Resume a gate on hold")
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        data = _valid(s.CommentSerializer, request.data)
+        data = validated(CommentSerializer, request.data)
         gate_services.gate_resume(review_id=int(pk), user=request.user, comment=data["comment"])
         return self._detail(int(pk))
 
@@ -272,6 +249,6 @@ class GateConditionViewSet(ApiMixin, viewsets.GenericViewSet):
                    summary="Mark a condition of a conditional go as met")
     @action(detail=True, methods=["post"])
     def meet(self, request, pk=None):
-        data = _valid(s.ConditionMeetSerializer, request.data)
+        data = validated(s.ConditionMeetSerializer, request.data)
         condition = gate_services.gate_condition_meet(condition_id=int(pk), user=request.user, note=data["note"])
         return Response(s.GateConditionSerializer(condition).data)

@@ -13,7 +13,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.views import ID_PATTERN, ApiMixin, _valid
+from api.mixins import ID_PATTERN, ApiMixin, validated
 
 from . import selectors, services
 from . import serializers as s
@@ -44,7 +44,7 @@ class FeedbackViewSet(ApiMixin, viewsets.GenericViewSet):
     @extend_schema(request=s.FeedbackWriteSerializer, responses={201: s.FeedbackSerializer},
                    summary="Record feedback from any channel")
     def create(self, request):
-        data = _valid(s.FeedbackWriteSerializer, request.data)
+        data = validated(s.FeedbackWriteSerializer, request.data)
         item = services.feedback_record(
             user=request.user, kind=data["kind"], channel=data["channel"], severity=data["severity"],
             promise_id=data["promise"], category_id=data["category"], customer_id=data["customer"],
@@ -58,7 +58,7 @@ class FeedbackViewSet(ApiMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser],
             filterset_fields=[], search_fields=[], ordering_fields=[])
     def import_csv(self, request):
-        data = _valid(s.FeedbackImportSerializer, request.data)
+        data = validated(s.FeedbackImportSerializer, request.data)
         result = services.feedback_import_csv(user=request.user, content=data["file"].read(),
                                               dry_run=data["dry_run"])
         return Response({"imported": result.imported, "dry_run": data["dry_run"]},
@@ -70,7 +70,7 @@ def _item_action(service, serializer_class, summary: str, *, build=None):
 
     @extend_schema(request=serializer_class, responses=s.ImprovementDetailSerializer, summary=summary)
     def view(self, request, pk=None):
-        data = _valid(serializer_class, request.data)
+        data = validated(serializer_class, request.data)
         service(item_id=int(pk), user=request.user, **(build(data) if build else data))
         return self._detail(int(pk))
 
@@ -111,7 +111,7 @@ class ImprovementViewSet(ApiMixin, viewsets.GenericViewSet):
     @extend_schema(request=s.ProposeSerializer, responses={201: s.ImprovementDetailSerializer},
                    summary="Propose an improvement")
     def create(self, request):
-        data = _valid(s.ProposeSerializer, request.data)
+        data = validated(s.ProposeSerializer, request.data)
         item = services.improvement_propose(
             user=request.user, title=data["title"], description=data["description"],
             category_ids=data["categories"], gate_definition_ids=data["gate_definitions"],

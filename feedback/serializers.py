@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.fields import TEXT_MAX, CommentSerializer, IdField
+
 from .models import (
     Feedback,
     FeedbackChannel,
@@ -14,13 +16,6 @@ from .models import (
     Priority,
     Severity,
 )
-
-MAX_ID = 2**63 - 1
-TEXT_MAX = 10_000
-
-
-def IdField(**kwargs) -> serializers.IntegerField:  # noqa: N802 - reads like a field class
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def Amount(**kwargs) -> serializers.DecimalField:  # noqa: N802
@@ -122,8 +117,6 @@ class ProposeSerializer(serializers.Serializer):
     feedback = serializers.ListField(child=IdField(), required=False, default=list, max_length=200)
 
 
-class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False, default="")
 
 
 class PlanSerializer(CommentSerializer):

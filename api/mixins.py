@@ -1,0 +1,31 @@
+"""What every app's API views share: no query parameter a database would refuse, paging, and
+parsing a request body into typed values once."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+# A path id: at most 18 digits, so it always fits the database's bigint.
+ID_PATTERN = r"[0-9]{1,18}"
+
+
+class ApiMixin:
+    def initial(self, request, *args, **kwargs):
+        bad = [key for key, values in request.query_params.lists()
+               if "\x00" in key or any("\x00" in v for v in values)]
+        if bad:
+            raise ValidationError({name: _("Null characters are not allowed.") for name in bad})
+        super().initial(request, *args, **kwargs)
+
+    def _page(self, queryset, serializer_class):
+        queryset = self.filter_queryset(queryset)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True, context={"request": self.request}).data)
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    """The request body parsed by `serializer_class` into typed values, or a 400 naming the fields."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
