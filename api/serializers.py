@@ -109,12 +109,7 @@ class PromiseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_customer_status(self, promise) -> str:
-        kept = None
-        if promise.actual_value is not None:
-            from promises.models import Comparison
-
-            kept = Comparison(promise.comparison).is_kept(promise.actual_value, promise.target_value)
-        return customer_status(promise.state, verified_kept=kept).key
+        return customer_status(promise.state, verified_kept=promise.kept).key
 
 
 class GateCheckSerializer(serializers.ModelSerializer):

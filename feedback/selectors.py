@@ -26,11 +26,11 @@ from django.db.models import (
 from django.utils import timezone
 
 from promises.models import PromiseCategory, PromiseState, ServicePromise
+from promises.outcomes import broken_q, kept_q
 from qualitygates.models import GateDefinition, GateReview, GateStep, ReviewState
 
 from . import conf
 from .models import OPEN_IMPROVEMENT_STATES, Feedback, Guidance, ImprovementItem, ImprovementState
-from .outcomes import broken_q, kept_q
 
 
 class Median(Aggregate):

@@ -27,6 +27,7 @@ from core.roles import is_manager, team_names
 from notifications.models import EventKind
 from notifications.services import event_record
 from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise
+from promises.outcomes import broken_q
 from qualitygates.models import GateDefinition
 from qualitygates.versioning import gate_plan_revise
 
@@ -46,7 +47,6 @@ from .models import (
     Priority,
     Severity,
 )
-from .outcomes import broken_q
 
 # --- feedback ------------------------------------------------------------------------------------
 

@@ -235,8 +235,14 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
         self.actual_value = actual_value
         self.outcome_reason = reason
         self.verified_at = timezone.now()
-        kept = Comparison(self.comparison).is_kept(actual_value, self.target_value)
-        return S.FULFILLED if kept else S.BROKEN
+        return S.FULFILLED if self.kept else S.BROKEN
+
+    @property
+    def kept(self) -> bool | None:
+        """Was the promise kept? None until it is verified. The SQL form is `promises.outcomes.kept_q`."""
+        if self.actual_value is None:
+            return None
+        return Comparison(self.comparison).is_kept(self.actual_value, self.target_value)
 
     @transition(field=state, source=[S.FULFILLED, S.BROKEN], target=S.IN_DELIVERY)
     def reopen_verification(self) -> None:

@@ -32,20 +32,12 @@ EVENT_FOR_STATE = {
 }
 
 
-def _kept(promise: ServicePromise) -> bool | None:
-    if promise.actual_value is None:
-        return None
-    from .models import Comparison
-
-    return Comparison(promise.comparison).is_kept(promise.actual_value, promise.target_value)
-
-
 def apply_promise_transition(promise: ServicePromise, action: str, *, actor, comment: str = "",
                              gate_review=None, now=None, **kwargs) -> ServicePromise:
     """`now` lets a caller stamp every entry of one change with the same moment (e.g. a sweep's time)."""
     method = getattr(promise, action)
     before = promise.state
-    label_before = customer_status(before, verified_kept=_kept(promise)).key
+    label_before = customer_status(before, verified_kept=promise.kept).key
     try:
         method(**kwargs)
     except TransitionNotAllowed as exc:
@@ -54,7 +46,7 @@ def apply_promise_transition(promise: ServicePromise, action: str, *, actor, com
             code="illegal_transition",
         ) from exc
     now = now or timezone.now()
-    if customer_status(promise.state, verified_kept=_kept(promise)).key != label_before:
+    if customer_status(promise.state, verified_kept=promise.kept).key != label_before:
         promise.customer_visible_at = now
     promise.save()
     TransitionLog.objects.create(

@@ -11,7 +11,6 @@ from feedback.selectors import customer_rating_state
 from notifications.selectors import customer_notices_for_promise, next_customer_update
 
 from .customer_view import customer_status
-from .models import Comparison
 from .selectors import promise_by_status_token
 
 
@@ -28,12 +27,9 @@ def promise_status(request, token: str):
     promise = promise_by_status_token(token=token)
     if promise is None or promise.state == "draft":
         raise Http404("Unknown status link.")
-    kept = None
-    if promise.actual_value is not None:
-        kept = Comparison(promise.comparison).is_kept(promise.actual_value, promise.target_value)
     language = request.GET.get("lang") or (promise.customer.language if promise.customer_id else None)
     with translation.override(language if language in ("en", "de") else translation.get_language()):
-        status = customer_status(promise.state, verified_kept=kept)
+        status = customer_status(promise.state, verified_kept=promise.kept)
         return render(request, "promises/status.html", {
             "promise": promise, "status": status,
             "last_update": promise.customer_visible_at,

@@ -1,5 +1,8 @@
 """Kept and broken as database conditions, so every figure is counted in SQL.
 
+The same rule for one promise in Python is `ServicePromise.kept` (by `Comparison.is_kept`);
+the two are tested against each other.
+
 A promise is verified when it has an actual value (reopening the verification clears it); it
 was kept when the actual value meets the target by the promise's own comparison.
 """
