@@ -139,3 +139,15 @@ def test_the_checker_sees_the_project():
     assert {"qualitygates.services", "notifications.services", "promises.models"} <= set(GRAPH)
     assert "promises.models" in GRAPH["qualitygates.services"]
     assert "core.errors" in GRAPH["notifications.services"]
+
+
+def test_error_codes_come_from_the_apps_enums():
+    """`code="..."` typed as free text drifts apart (`not_allowed` here, `not_manager` there): every
+    domain error names a member of its app's error-code enum instead."""
+    free = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                free.extend(f"{module}:{node.lineno}" for kw in node.keywords
+                            if kw.arg == "code" and isinstance(kw.value, ast.Constant | ast.JoinedStr))
+    assert free == []
