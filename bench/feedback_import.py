@@ -31,7 +31,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from feedback.models import Feedback
-    from feedback.services import feedback_import_csv
+    from feedback.services.importing import feedback_import_csv
     from promises.models import Customer, PromiseCategory
 
     with throwaway_database():

@@ -38,14 +38,17 @@ def main() -> None:
 
     with throwaway_database():
         load(args.promises)
-        from feedback import selectors
+        from feedback.selectors.dashboard import kvp_dashboard
+        from feedback.selectors.guidance import category_record
+        from feedback.selectors.improvements import improvement_effects
+        from feedback.selectors.signals import gate_escapes
 
         category_id = _first_category_id()
         cases = [
-            ("category_record", lambda: selectors.category_record(category_id=category_id)),
-            ("improvement_effects", lambda: selectors.improvement_effects()),
-            ("gate_escapes", lambda: selectors.gate_escapes()),
-            ("kvp_dashboard", lambda: selectors.kvp_dashboard()),
+            ("category_record", lambda: category_record(category_id=category_id)),
+            ("improvement_effects", lambda: improvement_effects()),
+            ("gate_escapes", lambda: gate_escapes()),
+            ("kvp_dashboard", lambda: kvp_dashboard()),
         ]
         print(f"vendor={connection.vendor} promises={args.promises} runs={args.runs}")
         for name, fn in cases:

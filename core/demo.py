@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from core import roles
 from feedback.demo import seed_kvp
-from feedback.selectors import guidance_current
+from feedback.selectors.guidance import guidance_current
 from promises import services as promise_services
 from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise
 from qualitygates import services as gate_services

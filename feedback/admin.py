@@ -2,6 +2,9 @@
 transitions as buttons, guidance, and the managers' KVP dashboard.
 
 Every write goes through feedback.services; a domain error becomes a form or admin error message.
+The forms parse the input into typed values (instances, enums, decimals, dates) for the services.
+What no service writes is read-only here: feedback and guidance are never edited or deleted, an
+improvement item moves only through its transition buttons.
 """
 
 from __future__ import annotations
@@ -19,10 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_helpers import admin_change_link, bulk_service_action, domain_error_text
 from core.errors import DomainError
 from core.roles import is_manager
-from promises.models import PromiseCategory
+from promises.models import Customer, PromiseCategory, ServicePromise
 from qualitygates.models import GateCriterion, GateDefinition, Requirement
 
-from . import selectors, services
 from .models import (
     Feedback,
     FeedbackChannel,
@@ -31,9 +33,13 @@ from .models import (
     ImprovementItem,
     ImprovementState,
     ImprovementTransition,
-    Priority,
     Severity,
 )
+from .selectors.dashboard import kvp_dashboard
+from .services import improvements
+from .services.guidance import guidance_publish, guidance_retire
+from .services.importing import feedback_import_csv
+from .services.intake import feedback_record
 
 I = ImprovementState  # noqa: E741
 
@@ -62,17 +68,24 @@ def _render(modeladmin, request, template: str, title: str, **context):
 
 # --- feedback ------------------------------------------------------------------------------------
 
+def _enum_field(enum, label, **kwargs) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(label=label, choices=enum.choices, coerce=enum, **kwargs)
+
+
 class FeedbackForm(forms.Form):
-    kind = forms.ChoiceField(label=_("kind"), choices=FeedbackKind.choices)
-    channel = forms.ChoiceField(label=_("channel"), choices=FeedbackChannel.choices)
-    severity = forms.ChoiceField(label=_("severity"), choices=Severity.choices, initial=Severity.MEDIUM)
-    promise = forms.IntegerField(label=_("promise id"), required=False,
-                                 help_text=_("Where the feedback is about a known promise."))
+    kind = _enum_field(FeedbackKind, _("kind"))
+    channel = _enum_field(FeedbackChannel, _("channel"))
+    severity = _enum_field(Severity, _("severity"), initial=Severity.MEDIUM)
+    promise = forms.ModelChoiceField(
+        label=_("promise id"), required=False, widget=forms.NumberInput,
+        queryset=ServicePromise.objects.select_related("category", "customer"),
+        help_text=_("Where the feedback is about a known promise."))
     category = forms.ModelChoiceField(label=_("category"), queryset=PromiseCategory.objects.all(), required=False,
                                       help_text=_("Where no promise is known."))
-    customer = forms.IntegerField(label=_("customer id"), required=False)
-    csat_score = forms.IntegerField(label=_("CSAT (1–5)"), required=False)
-    nps_score = forms.IntegerField(label=_("NPS (0–10)"), required=False)
+    customer = forms.ModelChoiceField(label=_("customer id"), required=False, widget=forms.NumberInput,
+                                      queryset=Customer.objects.all())
+    csat_score = forms.IntegerField(label=_("CSAT (1–5)"), required=False, min_value=1, max_value=5)
+    nps_score = forms.IntegerField(label=_("NPS (0–10)"), required=False, min_value=0, max_value=10)
     text = forms.CharField(label=_("text"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
 
@@ -97,6 +110,9 @@ class FeedbackAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # feedback is a record of what a customer said; it is not edited afterwards
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # nor removed: improvements and the figures rest on it
+
     @admin.display(description=_("promise"))
     def promise_link(self, obj):
         return admin_change_link(obj.promise) if obj.promise_id else "—"
@@ -114,13 +130,8 @@ class FeedbackAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = FeedbackForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
             try:
-                item = services.feedback_record(
-                    user=request.user, kind=data["kind"], channel=data["channel"], severity=data["severity"],
-                    promise_id=data["promise"], category_id=data["category"].pk if data["category"] else None,
-                    customer_id=data["customer"], csat_score=data["csat_score"], nps_score=data["nps_score"],
-                    text=data["text"])
+                item = feedback_record(user=request.user, **form.cleaned_data)
             except DomainError as exc:
                 _form_errors(form, exc)
             else:
@@ -136,10 +147,10 @@ class FeedbackAdmin(admin.ModelAdmin):
         row_errors = []
         if request.method == "POST" and form.is_valid():
             try:
-                result = services.feedback_import_csv(user=request.user, content=form.cleaned_data["file"].read(),
-                                                      dry_run=form.cleaned_data["dry_run"])
+                result = feedback_import_csv(user=request.user, content=form.cleaned_data["file"].read(),
+                                             dry_run=form.cleaned_data["dry_run"])
             except DomainError as exc:
-                form.add_error(None, exc.message.split(" Line ")[0])
+                form.add_error(None, exc.message)
                 row_errors = list(exc.fields.items())
             else:
                 text = (gettext("The file is valid: %(n)d rows would be imported.") if form.cleaned_data["dry_run"]
@@ -168,14 +179,17 @@ class GuidanceAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # retired, not deleted: promises record which guidance their submitter acknowledged
+
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = GuidanceForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.guidance_publish(user=request.user, text=form.cleaned_data["text"],
-                                          category_ids=[c.pk for c in form.cleaned_data["categories"]])
+                guidance_publish(user=request.user, text=form.cleaned_data["text"],
+                                 category_ids=[c.pk for c in form.cleaned_data["categories"]])
             except DomainError as exc:
                 _form_errors(form, exc)
             else:
@@ -186,7 +200,7 @@ class GuidanceAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retire selected guidance"))
     def retire_selected(self, request, queryset):
-        bulk_service_action(self, request, queryset, services.guidance_retire, id_kwarg="guidance_id",
+        bulk_service_action(self, request, queryset, guidance_retire, id_kwarg="guidance_id",
                             done=gettext("Retired"))
 
 
@@ -217,10 +231,10 @@ class CommentForm(forms.Form):
 
 class PlanForm(CommentForm):
     owner = forms.ModelChoiceField(label=_("owner"), queryset=None)
-    priority = forms.ChoiceField(label=_("priority"), choices=Priority.choices)
+    priority = _enum_field(Severity, _("priority"))
     start_date = forms.DateField(label=_("start"))
     due_date = forms.DateField(label=_("due"))
-    budget = forms.DecimalField(label=_("budget (EUR)"), max_digits=12, decimal_places=2)
+    budget = forms.DecimalField(label=_("budget (EUR)"), max_digits=12, decimal_places=2, min_value=0)
     target_metric = forms.CharField(label=_("target metric"), max_length=120)
     baseline_value = forms.DecimalField(label=_("baseline"), max_digits=14, decimal_places=3)
     target_value = forms.DecimalField(label=_("target value"), max_digits=14, decimal_places=3)
@@ -254,17 +268,23 @@ class StandardizeForm(CommentForm):
     criterion_text = forms.CharField(label=_("criterion text"), required=False, max_length=300)
     requirement = forms.ChoiceField(label=_("requirement"), choices=Requirement.choices, initial=Requirement.MUST)
 
+    def clean(self):
+        data = super().clean()
+        if data.get("criterion_text") and not data.get("definition"):
+            self.add_error("definition", _("Name the gate whose criterion changes."))
+        return data
+
 
 # action -> (service, label, states shown in, form, who: "manager" or "owner")
 TRANSITIONS = {
-    "accept": (services.improvement_accept, _("Accept"), [I.PROPOSED], CommentForm),
-    "reject": (services.improvement_reject, _("Reject"), [I.PROPOSED, I.ACCEPTED], CommentForm),
-    "plan": (services.improvement_plan, _("Plan"), [I.ACCEPTED], PlanForm),
-    "start": (services.improvement_start, _("Start"), [I.PLANNED], CommentForm),
-    "check": (services.improvement_check, _("Record the check"), [I.IN_PROGRESS], CheckForm),
-    "rework": (services.improvement_rework, _("Back to in progress"), [I.CHECKING], CommentForm),
-    "standardize": (services.improvement_standardize, _("Standardize"), [I.CHECKING], StandardizeForm),
-    "abandon": (services.improvement_abandon, _("Abandon"), [I.ACCEPTED, I.PLANNED, I.IN_PROGRESS, I.CHECKING],
+    "accept": (improvements.improvement_accept, _("Accept"), [I.PROPOSED], CommentForm),
+    "reject": (improvements.improvement_reject, _("Reject"), [I.PROPOSED, I.ACCEPTED], CommentForm),
+    "plan": (improvements.improvement_plan, _("Plan"), [I.ACCEPTED], PlanForm),
+    "start": (improvements.improvement_start, _("Start"), [I.PLANNED], CommentForm),
+    "check": (improvements.improvement_check, _("Record the check"), [I.IN_PROGRESS], CheckForm),
+    "rework": (improvements.improvement_rework, _("Back to in progress"), [I.CHECKING], CommentForm),
+    "standardize": (improvements.improvement_standardize, _("Standardize"), [I.CHECKING], StandardizeForm),
+    "abandon": (improvements.improvement_abandon, _("Abandon"), [I.ACCEPTED, I.PLANNED, I.IN_PROGRESS, I.CHECKING],
                 CommentForm),
 }
 
@@ -277,8 +297,8 @@ def _service_kwargs(name: str, data: dict) -> dict:
         return {"measured_value": data["measured_value"], "note": data["note"]}
     if name == "standardize":
         changes = []
-        if data["definition"] or data["criterion_text"]:
-            changes.append({"definition_id": data["definition"].pk if data["definition"] else None,
+        if data["definition"]:
+            changes.append({"definition_id": data["definition"].pk,
                             "replaces_criterion_id": data["replaces_criterion"].pk if data["replaces_criterion"]
                             else None, "text": data["criterion_text"], "requirement": data["requirement"]})
         categories = data["guidance_categories"]
@@ -348,7 +368,7 @@ class ImprovementItemAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                item = services.improvement_propose(
+                item = improvements.improvement_propose(
                     user=request.user, title=data["title"], description=data["description"],
                     category_ids=[c.pk for c in data["categories"]],
                     gate_definition_ids=[d.pk for d in data["gate_definitions"]], feedback_ids=data["feedback"])
@@ -382,11 +402,11 @@ class ImprovementItemAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Accept selected proposals"))
     def accept_selected(self, request, queryset):
-        bulk_service_action(self, request, queryset, services.improvement_accept, id_kwarg="item_id",
+        bulk_service_action(self, request, queryset, improvements.improvement_accept, id_kwarg="item_id",
                             done=gettext("Accepted"))
 
     def dashboard_view(self, request):
         if not is_manager(request.user):
             raise PermissionDenied
         return _render(self, request, "admin/feedback/dashboard.html", gettext("KVP dashboard"),
-                       board=selectors.kvp_dashboard())
+                       board=kvp_dashboard())

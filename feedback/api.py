@@ -1,6 +1,6 @@
 """REST API of the KVP loop (registered in api/urls.py): feedback, improvement items with their PDCA
-transitions as actions, and a category's guidance and record. Thin: shape checks, then one service
-or selector; the services decide who may do what."""
+transitions as actions, and a category's guidance and record. Thin: the serializers parse the input,
+then one service or selector; the services decide who may do what."""
 
 from __future__ import annotations
 
@@ -15,8 +15,13 @@ from rest_framework.views import APIView
 
 from api.mixins import ID_PATTERN, ApiMixin, validated
 
-from . import selectors, services
 from . import serializers as s
+from .selectors.guidance import category_record
+from .selectors.improvements import improvement_detail, improvement_list
+from .selectors.intake import feedback_list
+from .services import improvements
+from .services.importing import feedback_import_csv
+from .services.intake import feedback_record
 
 
 @extend_schema_view(list=extend_schema(summary="After-sales feedback, newest first"),
@@ -30,7 +35,7 @@ class FeedbackViewSet(ApiMixin, viewsets.GenericViewSet):
     ordering = ["-received_at", "-id"]
 
     def get_queryset(self):
-        return selectors.feedback_list()
+        return feedback_list()
 
     def list(self, request):
         return self._page(self.get_queryset(), s.FeedbackSerializer)
@@ -45,11 +50,7 @@ class FeedbackViewSet(ApiMixin, viewsets.GenericViewSet):
                    summary="Record feedback from any channel")
     def create(self, request):
         data = validated(s.FeedbackWriteSerializer, request.data)
-        item = services.feedback_record(
-            user=request.user, kind=data["kind"], channel=data["channel"], severity=data["severity"],
-            promise_id=data["promise"], category_id=data["category"], customer_id=data["customer"],
-            csat_score=data["csat_score"], nps_score=data["nps_score"], text=data["text"],
-            received_at=data["received_at"], external_reference=data["external_reference"])
+        item = feedback_record(user=request.user, **data)
         return Response(s.FeedbackSerializer(item).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request={"multipart/form-data": s.FeedbackImportSerializer},
@@ -59,8 +60,8 @@ class FeedbackViewSet(ApiMixin, viewsets.GenericViewSet):
             filterset_fields=[], search_fields=[], ordering_fields=[])
     def import_csv(self, request):
         data = validated(s.FeedbackImportSerializer, request.data)
-        result = services.feedback_import_csv(user=request.user, content=data["file"].read(),
-                                              dry_run=data["dry_run"])
+        result = feedback_import_csv(user=request.user, content=data["file"].read(),
+                                     dry_run=data["dry_run"])
         return Response({"imported": result.imported, "dry_run": data["dry_run"]},
                         status=status.HTTP_200_OK if data["dry_run"] else status.HTTP_201_CREATED)
 
@@ -94,10 +95,10 @@ class ImprovementViewSet(ApiMixin, viewsets.GenericViewSet):
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self):
-        return selectors.improvement_list()
+        return improvement_list()
 
     def _detail(self, item_id: int, status_code: int = status.HTTP_200_OK) -> Response:
-        item = selectors.improvement_detail(item_id=item_id)
+        item = improvement_detail(item_id=item_id)
         if item is None:
             raise NotFound(_("Improvement item %(id)s does not exist.") % {"id": item_id})
         return Response(s.ImprovementDetailSerializer(item).data, status=status_code)
@@ -112,32 +113,32 @@ class ImprovementViewSet(ApiMixin, viewsets.GenericViewSet):
                    summary="Propose an improvement")
     def create(self, request):
         data = validated(s.ProposeSerializer, request.data)
-        item = services.improvement_propose(
+        item = improvements.improvement_propose(
             user=request.user, title=data["title"], description=data["description"],
             category_ids=data["categories"], gate_definition_ids=data["gate_definitions"],
             feedback_ids=data["feedback"])
         return self._detail(item.pk, status.HTTP_201_CREATED)
 
-    accept = _item_action(services.improvement_accept, s.CommentSerializer, "Accept a proposal (managers)")
-    reject = _item_action(services.improvement_reject, s.CommentSerializer, "Reject, with the reasons (managers)")
-    plan = _item_action(services.improvement_plan, s.PlanSerializer,
+    accept = _item_action(improvements.improvement_accept, s.CommentSerializer, "Accept a proposal (managers)")
+    reject = _item_action(improvements.improvement_reject, s.CommentSerializer, "Reject, with the reasons (managers)")
+    plan = _item_action(improvements.improvement_plan, s.PlanSerializer,
                         "Plan: owner, priority, schedule, budget, measurable target (managers)")
-    start = _item_action(services.improvement_start, s.CommentSerializer, "Start the work (manager or owner)")
-    check = _item_action(services.improvement_check, s.CheckSerializer,
+    start = _item_action(improvements.improvement_start, s.CommentSerializer, "Start the work (manager or owner)")
+    check = _item_action(improvements.improvement_check, s.CheckSerializer,
                          "Record the measured value (manager or owner)")
-    rework = _item_action(services.improvement_rework, s.CommentSerializer,
+    rework = _item_action(improvements.improvement_rework, s.CommentSerializer,
                           "The check fell short: back to in progress (manager or owner)")
-    standardize = _item_action(services.improvement_standardize, s.StandardizeSerializer,
+    standardize = _item_action(improvements.improvement_standardize, s.StandardizeSerializer,
                                "Standardize: publish guidance and/or changed gate criteria (managers)",
                                build=_standardize_kwargs)
-    abandon = _item_action(services.improvement_abandon, s.CommentSerializer, "Abandon, with the reasons (managers)")
+    abandon = _item_action(improvements.improvement_abandon, s.CommentSerializer, "Abandon, with the reasons (managers)")
 
 
 class CategoryRecordView(ApiMixin, APIView):
     @extend_schema(responses=s.CategoryRecordSerializer,
                    summary="A category's guidance and live record: kept/broken, gate lead times, top reasons")
     def get(self, request, pk: str):
-        record = selectors.category_record(category_id=int(pk))
+        record = category_record(category_id=int(pk))
         if not record:
             raise NotFound(_("Category %(id)s does not exist.") % {"id": pk})
         return Response(s.CategoryRecordSerializer(record).data)

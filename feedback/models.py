@@ -1,6 +1,6 @@
 """After-sales feedback, improvement items (KVP, a PDCA cycle), guidance back to presales.
 
-Rules live in feedback.services (writes) and feedback.selectors (reads); the models hold the
+Rules live in feedback.services.<concern> (writes) and feedback.selectors.<concern> (reads); the models hold the
 data, the improvement state machine and the constraints the database itself enforces.
 """
 
@@ -40,6 +40,8 @@ class FeedbackKind(models.TextChoices):
 
 
 class Severity(models.TextChoices):
+    """How serious a feedback is, and how urgent an improvement item is (its priority): one scale."""
+
     LOW = "low", _("Low")
     MEDIUM = "medium", _("Medium")
     HIGH = "high", _("High")
@@ -161,13 +163,6 @@ class ImprovementOrigin(models.TextChoices):
     GATE_ESCAPE = "gate_escape", _("Gate escape rate")
 
 
-class Priority(models.TextChoices):
-    LOW = "low", _("Low")
-    MEDIUM = "medium", _("Medium")
-    HIGH = "high", _("High")
-    CRITICAL = "critical", _("Critical")
-
-
 I = ImprovementState  # noqa: E741
 OPEN_IMPROVEMENT_STATES = [I.PROPOSED, I.ACCEPTED, I.PLANNED, I.IN_PROGRESS, I.CHECKING]
 # From planned on, the item must carry its SMART plan; the database enforces it too.
@@ -199,7 +194,7 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
     # Plan (SMART)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="owned_improvements", verbose_name=_("owner"))
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, blank=True)
+    priority = models.CharField(_("priority"), max_length=10, choices=Severity.choices, blank=True)
     start_date = models.DateField(_("start"), null=True, blank=True)
     due_date = models.DateField(_("due"), null=True, blank=True)
     budget = models.DecimalField(_("budget (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True,
@@ -295,18 +290,18 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=state, source=[I.IN_PROGRESS], target=I.CHECKING)
-    def check_effect(self, *, measured_value, note: str, now) -> None:
+    def check_effect(self, *, measured_value, note: str, at) -> None:
         self.measured_value = measured_value
         self.check_note = note
-        self.measured_at = now
+        self.measured_at = at
 
     @transition(field=state, source=[I.CHECKING], target=I.IN_PROGRESS)
     def rework(self) -> None:
         pass
 
     @transition(field=state, source=[I.CHECKING], target=I.STANDARDIZED)
-    def standardize(self, *, now) -> None:
-        self.standardized_at = now
+    def standardize(self, *, at) -> None:
+        self.standardized_at = at
 
     @transition(field=state, source=[I.ACCEPTED, I.PLANNED, I.IN_PROGRESS, I.CHECKING], target=I.ABANDONED)
     def abandon(self) -> None:

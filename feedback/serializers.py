@@ -1,10 +1,20 @@
-"""API shapes of the KVP loop. They check shape and range only; the rules live in feedback.services."""
+"""API shapes of the KVP loop. Input is parsed here once into typed values (model instances, ints,
+decimals, dates, enums); the rules live in feedback.services. The CSV import validates each row with
+FeedbackWriteSerializer, the same serializer that validates one feedback posted to the API."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.fields import TEXT_MAX, CommentSerializer, IdField
+from promises.models import Customer, PromiseCategory, ServicePromise
 
 from .models import (
     Feedback,
@@ -13,7 +23,6 @@ from .models import (
     Guidance,
     ImprovementItem,
     ImprovementTransition,
-    Priority,
     Severity,
 )
 
@@ -39,18 +48,87 @@ class FeedbackSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class EnumChoiceField(serializers.ChoiceField):
+    """A choice of a TextChoices enum, parsed into the enum member."""
+
+    def __init__(self, enum: type[models.TextChoices], **kwargs):
+        self.enum = enum
+        super().__init__(choices=enum.choices, **kwargs)
+
+    def to_internal_value(self, data):
+        return self.enum(super().to_internal_value(data))
+
+
+class DayOrDateTimeField(serializers.DateTimeField):
+    """An ISO date-time, or an ISO date (taken as noon of that day: exports often carry only the day)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value.strip()) == 10 and (day := parse_date(value.strip())):
+            value = dt.datetime.combine(day, dt.time(12, 0))
+        return super().to_internal_value(value)
+
+
+@dataclass
+class FeedbackLinks:
+    """The promises, categories and customers a feedback may link to, by id. Loaded in bulk (one query
+    each) so that validating the thousands of rows of an import costs a fixed number of queries."""
+
+    promises: dict[int, ServicePromise] = field(default_factory=dict)
+    categories: dict[int, PromiseCategory] = field(default_factory=dict)
+    customers: dict[int, Customer] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, *, promise_ids: set[int], category_ids: set[int], customer_ids: set[int]) -> FeedbackLinks:
+        return cls(
+            promises=ServicePromise.objects.select_related("category", "customer").in_bulk(promise_ids)
+            if promise_ids else {},
+            categories=PromiseCategory.objects.in_bulk(category_ids) if category_ids else {},
+            customers=Customer.objects.in_bulk(customer_ids) if customer_ids else {},
+        )
+
+
 class FeedbackWriteSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=FeedbackKind.choices)
-    channel = serializers.ChoiceField(choices=FeedbackChannel.choices)
-    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MEDIUM)
+    """One feedback: the ids of promise, category and customer become the model instances.
+
+    Pass `context={"links": FeedbackLinks}` to resolve ids from records loaded in advance."""
+
+    kind = EnumChoiceField(FeedbackKind)
+    channel = EnumChoiceField(FeedbackChannel)
+    severity = EnumChoiceField(Severity, default=Severity.MEDIUM)
     promise = IdField(required=False, allow_null=True, default=None)
     category = IdField(required=False, allow_null=True, default=None)
     customer = IdField(required=False, allow_null=True, default=None)
     csat_score = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=5)
     nps_score = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0, max_value=10)
     text = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False, default="")
-    received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    received_at = DayOrDateTimeField(required=False, allow_null=True, default=None)
     external_reference = serializers.CharField(max_length=100, allow_blank=True, required=False, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        links = self.context.get("links") or FeedbackLinks.load(
+            promise_ids={attrs["promise"]} - {None}, category_ids={attrs["category"]} - {None},
+            customer_ids={attrs["customer"]} - {None})
+        errors = {}
+        for name, found, unknown in (
+            ("promise", links.promises, _("Promise %(id)s does not exist.")),
+            ("category", links.categories, _("Category %(id)s does not exist.")),
+            ("customer", links.customers, _("Customer %(id)s does not exist.")),
+        ):
+            if attrs[name] is not None:
+                if attrs[name] not in found:
+                    errors[name] = unknown % {"id": attrs[name]}
+                attrs[name] = found.get(attrs[name])
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class CustomerRatingSerializer(serializers.Serializer):
+    """The customer's rating from the status page form: kept as they saw it (yes/no) and 1–5."""
+
+    kept_as_seen = serializers.BooleanField()
+    csat_score = serializers.IntegerField(min_value=1, max_value=5)
+    text = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
 
 
 class FeedbackImportSerializer(serializers.Serializer):
@@ -118,10 +196,9 @@ class ProposeSerializer(serializers.Serializer):
 
 
 
-
 class PlanSerializer(CommentSerializer):
-    owner = IdField()
-    priority = serializers.ChoiceField(choices=Priority.choices)
+    owner = IdField(help_text="id of an active user")
+    priority = EnumChoiceField(Severity)
     start_date = serializers.DateField()
     due_date = serializers.DateField()
     budget = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
@@ -129,6 +206,12 @@ class PlanSerializer(CommentSerializer):
     baseline_value = Amount()
     target_value = Amount()
     target_deadline = serializers.DateField()
+
+    def validate_owner(self, value: int):
+        owner = get_user_model().objects.filter(pk=value, is_active=True).first()
+        if owner is None:
+            raise serializers.ValidationError(_("User %(id)s is not an active user.") % {"id": value})
+        return owner
 
 
 class CheckSerializer(serializers.Serializer):

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_POST
 from core.errors import Conflict, DomainError, NotFound
 from core.throttling import StatusPageThrottle
 
-from . import services
+from .serializers import CustomerRatingSerializer
+from .services.intake import feedback_record_customer_rating
 
 
 @require_POST
@@ -21,16 +22,17 @@ def customer_rating(request, token: str):
                                 content_type="text/plain; charset=utf-8")
         response["Retry-After"] = str(int(throttle.wait() or 60) + 1)
         return response
-    try:
-        services.feedback_record_customer_rating(
-            status_token=token, kept_as_seen=request.POST.get("kept_as_seen", ""),
-            csat_score=request.POST.get("csat_score"), text=request.POST.get("text", ""))
-        outcome = "thanks"
-    except NotFound:
-        return HttpResponse(_("Unknown status link."), status=404, content_type="text/plain; charset=utf-8")
-    except Conflict:
-        outcome = "already"
-    except DomainError:
-        outcome = "invalid"
+    rating = CustomerRatingSerializer(data=request.POST.dict())
+    outcome = "invalid"
+    if rating.is_valid():
+        try:
+            feedback_record_customer_rating(status_token=token, **rating.validated_data)
+            outcome = "thanks"
+        except NotFound:
+            return HttpResponse(_("Unknown status link."), status=404, content_type="text/plain; charset=utf-8")
+        except Conflict:
+            outcome = "already"
+        except DomainError:
+            outcome = "invalid"
     # Post/redirect/get: a reload does not post the rating again.
     return HttpResponseRedirect(reverse("promise-status", args=[token]) + f"?rating={outcome}#rating")

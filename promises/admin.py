@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_helpers import admin_change_link, bulk_service_action, call_service, domain_error_text
 from core.errors import DomainError
-from feedback.selectors import category_record, guidance_current
+from feedback.selectors.guidance import category_record, guidance_current
 from qualitygates.models import GateReview
 
 from . import services

@@ -15,7 +15,8 @@ from django_fsm import ConcurrentTransition, can_proceed
 from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
 from core.ids import as_id
 from core.roles import is_manager, is_member, is_promise_maker
-from feedback import services as kvp
+from feedback.services.guidance import guidance_acknowledge
+from feedback.services.intake import feedback_record_promise_outcome
 from qualitygates import services as gates
 from qualitygates.models import GateStep
 from qualitygates.selectors import gate_plan_current
@@ -126,7 +127,7 @@ def promise_submit(*, promise_id: int, user, comment: str = "",
                 raise ValidationFailed(_("The category '%(category)s' has no gate plan yet; a manager must set one "
                                          "up before promises in it can be submitted.") % {"category": promise.category},
                                        code="no_gate_plan")
-            kvp.guidance_acknowledge(promise=promise, user=user, guidance_ids=acknowledged_guidance_ids)
+            guidance_acknowledge(promise=promise, user=user, guidance_ids=acknowledged_guidance_ids)
             promise.gate_plan = plan
             apply_promise_transition(promise, "submit", actor=user, comment=comment)
             gates.reviews_instantiate(promise=promise, plan=plan, round_no=1)
@@ -228,7 +229,7 @@ def promise_verify(*, promise_id: int, user, actual_value: Any, reason: str = ""
             raise ValidationFailed(_("A broken promise needs the reason it was not kept."), code="reason_required",
                                    fields={"reason": _("required when the target was missed")})
         # The outcome of a broken promise is feedback, recorded with the verification itself.
-        kvp.feedback_record_promise_outcome(promise=promise, actor=user)
+        feedback_record_promise_outcome(promise=promise, actor=user)
         gates.step_start(promise=promise, step=GateStep.CLOSURE, actor=user)
     return promise
 

@@ -236,7 +236,7 @@ SPECTACULAR_SETTINGS = {
         "FeedbackKindEnum": "feedback.models.FeedbackKind",
         "ImprovementStateEnum": "feedback.models.ImprovementState",
         # Severity of feedback and priority of an improvement share one scale (low … critical).
-        "LevelEnum": "feedback.models.Priority",
+        "LevelEnum": "feedback.models.Severity",
     },
 }
 

@@ -9,12 +9,14 @@ the promise too, as a team owning one of its gates); the manager is in no gate t
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core import roles
-from feedback import services as kvp
+from feedback.services import improvements as kvp
+from feedback.services.intake import feedback_record
 from notifications import services as notifications
 from tests.factories import UserFactory
 
@@ -115,8 +117,8 @@ def _resolve(template, scenario, category, customer):
         "webhook": lambda: notifications.webhook_subscription_create(
             user=scenario.seller, name="CRM", url="https://crm.example.com/hook").pk,
         "gk_own_id": lambda: scenario.service.pk,
-        "feedback": lambda: kvp.feedback_record(user=scenario.seller, kind="praise", channel="email",
-                                                category_id=category.pk, text="Quick").pk,
+        "feedback": lambda: feedback_record(user=scenario.seller, kind="praise", channel="email",
+                                            category=category, text="Quick").pk,
         **{state: (lambda state=state: improvement_in(state, scenario).pk)
            for state in ("proposed", "accepted", "planned", "in_progress", "checking")},
     }
@@ -140,12 +142,12 @@ def improvement_in(state: str, scenario):
     steps = [
         ("accepted", lambda: kvp.improvement_accept(item_id=item.pk, user=manager)),
         ("planned", lambda: kvp.improvement_plan(
-            item_id=item.pk, user=manager, owner=scenario.service.pk, priority="high",
-            start_date=dt.date(2027, 1, 4), due_date=dt.date(2027, 3, 31), budget="5000",
-            target_metric="average wait (min)", baseline_value="2", target_value="1",
+            item_id=item.pk, user=manager, owner=scenario.service, priority="high",
+            start_date=dt.date(2027, 1, 4), due_date=dt.date(2027, 3, 31), budget=Decimal("5000"),
+            target_metric="average wait (min)", baseline_value=Decimal("2"), target_value=Decimal("1"),
             target_deadline=dt.date(2027, 3, 31))),
         ("in_progress", lambda: kvp.improvement_start(item_id=item.pk, user=manager)),
-        ("checking", lambda: kvp.improvement_check(item_id=item.pk, user=manager, measured_value="1.1")),
+        ("checking", lambda: kvp.improvement_check(item_id=item.pk, user=manager, measured_value=Decimal("1.1"))),
     ]
     for reached, step in steps:
         if state == "proposed":

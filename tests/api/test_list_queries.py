@@ -71,13 +71,14 @@ def test_customer_and_category_lists_are_bounded(api, size, django_assert_max_nu
 @pytest.mark.parametrize("size", [3, 40])
 def test_feedback_and_improvement_lists_are_bounded(api, seller, category, make_promise, size,
                                                     django_assert_max_num_queries):
-    from feedback import services as kvp
+    from feedback.services.improvements import improvement_propose
+    from feedback.services.intake import feedback_record
 
     promise = make_promise()
     for i in range(45):
-        kvp.feedback_record(user=seller, kind="complaint", channel="phone", text=f"Late {i}",
-                            promise_id=promise.pk if i % 2 else None, category_id=category.pk)
-        kvp.improvement_propose(user=seller, title=f"Improvement {i}", category_ids=[category.pk])
+        feedback_record(user=seller, kind="complaint", channel="phone", text=f"Late {i}",
+                        promise=promise if i % 2 else None, category=category)
+        improvement_propose(user=seller, title=f"Improvement {i}", category_ids=[category.pk])
     client = api("manager")
     assert len(_get(client, "/api/feedback/", size, django_assert_max_num_queries)["results"]) == size
     assert len(_get(client, "/api/improvements/", size, django_assert_max_num_queries)["results"]) == size

@@ -43,7 +43,13 @@ def test_record_feedback_form_shows_rule_errors(staff_manager, client, category)
     url = reverse("admin:feedback_feedback_add")
     response = client.post(url, {"kind": "complaint", "channel": "phone", "severity": "high", "csat_score": "9",
                                  "category": category.pk, "text": "late"})
-    assert response.status_code == 200 and "csat_score must be a whole number" in response.content.decode()
+    assert response.status_code == 200 and "less than or equal to 5" in response.content.decode()
+    response = client.post(url, {"kind": "complaint", "channel": "phone", "severity": "high", "promise": "987654",
+                                 "text": "late"})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    response = client.post(url, {"kind": "complaint", "channel": "phone", "severity": "high", "text": "late"})
+    assert response.status_code == 200 and "linked to a promise or" in response.content.decode()
+    assert not Feedback.objects.exists()
     response = client.post(url, {"kind": "complaint", "channel": "phone", "severity": "high", "csat_score": "2",
                                  "category": category.pk, "text": "late"})
     assert response.status_code == 302 and Feedback.objects.get().csat_score == 2
@@ -83,10 +89,10 @@ def test_dashboard_is_for_managers(staff_manager, client, seller, outcome, djang
 
 def test_the_submit_page_shows_the_category_record_and_guidance(staff_manager, client, outcome, make_promise,
                                                                  seller):
-    from feedback import services as fs
+    from feedback.services.guidance import guidance_publish
 
     outcome(kept=False, reason="no technician free")
-    fs.guidance_publish(user=staff_manager, category_ids=[make_promise().category_id], text="Check the roster.")
+    guidance_publish(user=staff_manager, category_ids=[make_promise().category_id], text="Check the roster.")
     draft = make_promise()
     staff_manager.user_permissions.add(*Permission.objects.filter(content_type__app_label="promises"))
     page = client.get(reverse("admin:promises_servicepromise_transition", args=[draft.pk, "submit"])).content.decode()

@@ -6,8 +6,9 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from feedback import services as fs
 from feedback.models import Feedback, ImprovementItem
+from feedback.services.guidance import guidance_publish
+from feedback.services.intake import feedback_record
 from promises.models import PromiseState
 
 
@@ -35,9 +36,14 @@ def test_feedback_create_list_and_errors(service_user, category, django_assert_m
     assert response.status_code == 400 and "csat_score" in response.json()["fields"]
     response = api.post("/api/feedback/", {"kind": "complaint", "channel": "phone", "category": 987654,
                                            "text": "x"}, format="json")
+    assert response.status_code == 400 and response.json()["error"] == "invalid"
+    assert response.json()["fields"] == {"category": "Category 987654 does not exist."}
+    response = api.post("/api/feedback/", {"kind": "complaint", "channel": "phone", "category": category.pk},
+                        format="json")
     assert response.status_code == 400 and response.json()["error"] == "invalid_feedback"
+    assert set(response.json()["fields"]) == {"text"}
     for _ in range(3):
-        fs.feedback_record(user=service_user, kind="praise", channel="chat", category_id=category.pk, text="ok")
+        feedback_record(user=service_user, kind="praise", channel="chat", category=category, text="ok")
     with django_assert_max_num_queries(3):
         response = api.get("/api/feedback/?kind=praise")
     assert response.status_code == 200 and response.json()["count"] == 3
@@ -88,7 +94,7 @@ def test_improvement_lifecycle_over_the_api(manager, seller, owner_user, categor
 
 
 def test_category_record_and_submit_with_acknowledgement(manager, seller, make_promise, category):
-    guidance, = fs.guidance_publish(user=manager, category_ids=[category.pk], text="Check the roster first.")
+    guidance, = guidance_publish(user=manager, category_ids=[category.pk], text="Check the roster first.")
     api = client_for(seller)
     record = api.get(f"/api/categories/{category.pk}/record/").json()
     assert [g["text"] for g in record["guidance"]] == ["Check the roster first."]

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from feedback import services as fs
 from feedback.models import ImprovementItem, ImprovementOrigin
+from feedback.services import signals as fs
 from promises import services as ps
 from promises.models import PromiseState, ServicePromise
 
@@ -37,8 +37,8 @@ def test_simultaneous_breaks_propose_one_early_warning(settings, monkeypatch, ou
     real_check = fs.early_warning_check
     collisions = []
 
-    def check_then_wait(*, category_id):
-        result = real_check(category_id=category_id)
+    def check_then_wait(*, category_id, now=None):
+        result = real_check(category_id=category_id, now=now)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not collisions:
             if blocked_by_me():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from feedback import services as fs
 from feedback.models import ImprovementItem, ImprovementOrigin
+from feedback.services import improvements as fs
 from notifications.models import EventKind, OutboxEvent
 
 

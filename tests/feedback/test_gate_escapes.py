@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from feedback.models import ImprovementItem, ImprovementOrigin
-from feedback.selectors import gate_escapes
+from feedback.selectors.signals import gate_escapes
 from notifications.models import EventKind, OutboxEvent
 from qualitygates import services as gs
 from qualitygates.models import GateReview, ReviewState

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import NotAllowed, ValidationFailed
-from feedback import services as fs
+from core.errors import CommonErrorCode, NotAllowed, ValidationFailed
+from feedback.error_codes import FeedbackErrorCode
 from feedback.models import GuidanceAcknowledgement
-from feedback.selectors import guidance_current
+from feedback.selectors.guidance import guidance_current
+from feedback.services import guidance as fs
 from promises import services as ps
 from promises.models import PromiseState
 
@@ -56,10 +57,26 @@ def test_a_category_without_guidance_needs_no_acknowledgement(make_promise, sell
 
 
 def test_only_managers_publish_guidance_and_only_on_known_categories(seller, manager, category):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as exc:
         fs.guidance_publish(user=seller, category_ids=[category.pk], text="x")
-    with pytest.raises(ValidationFailed, match="Unknown category"):
+    assert exc.value.code == CommonErrorCode.NOT_MANAGER
+    with pytest.raises(ValidationFailed, match="Unknown category") as exc:
         fs.guidance_publish(user=manager, category_ids=[category.pk, 424242], text="x")
-    with pytest.raises(ValidationFailed, match="text"):
+    assert exc.value.code == FeedbackErrorCode.UNKNOWN_CATEGORY
+    with pytest.raises(ValidationFailed, match="text") as exc:
         fs.guidance_publish(user=manager, category_ids=[category.pk], text="  ")
+    assert exc.value.code == FeedbackErrorCode.GUIDANCE_TEXT_REQUIRED
+    with pytest.raises(ValidationFailed) as exc:
+        fs.guidance_publish(user=manager, category_ids=[], text="x")
+    assert exc.value.code == FeedbackErrorCode.GUIDANCE_CATEGORY_REQUIRED
     assert not guidance_current(category_id=category.pk).exists()
+
+
+def test_retiring_is_for_managers_at_the_given_time(guidance, manager, seller):
+    import datetime as dt
+
+    with pytest.raises(NotAllowed) as exc:
+        fs.guidance_retire(user=seller, guidance_id=guidance[0].pk)
+    assert exc.value.code == CommonErrorCode.NOT_MANAGER
+    at = dt.datetime(2026, 5, 4, 10, 0, tzinfo=dt.UTC)
+    assert fs.guidance_retire(user=manager, guidance_id=guidance[0].pk, now=at).retired_at == at

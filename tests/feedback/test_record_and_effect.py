@@ -8,9 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from feedback import services as fs
 from feedback.models import Guidance
-from feedback.selectors import category_keep_rates, category_record, improvement_effects, kvp_dashboard
+from feedback.selectors.dashboard import category_keep_rates, kvp_dashboard
+from feedback.selectors.guidance import category_record
+from feedback.selectors.improvements import improvement_effects
+from feedback.services import improvements as fs
+from feedback.services.guidance import guidance_publish
 from promises import services as ps
 from tests.factories import CategoryFactory, build_standard_plan
 from tests.feedback.conftest import START
@@ -38,7 +41,7 @@ def test_category_record(kvp_clock, outcome, deliver, make_promise, seller, mana
     ps.promise_submit(promise_id=submitted.pk, user=seller)
     make_promise()
     # … and guidance on the category.
-    fs.guidance_publish(user=manager, category_ids=[category.pk], text="Check the roster first.")
+    guidance_publish(user=manager, category_ids=[category.pk], text="Check the roster first.")
 
     with django_assert_max_num_queries(5):
         record = category_record(category_id=category.pk)
@@ -85,11 +88,11 @@ def test_effect_of_a_standardized_improvement(kvp_clock, deliver, seller, manage
     item = fs.improvement_propose(user=manager, title="Roster check", category_ids=[category.pk])
     fs.improvement_accept(item_id=item.pk, user=manager)
     fs.improvement_plan(item_id=item.pk, user=manager, owner=owner_user, priority="medium",
-                        start_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 3, 1), budget="0",
-                        target_metric="keep rate (%)", baseline_value="25", target_value="75",
+                        start_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 3, 1), budget=Decimal("0"),
+                        target_metric="keep rate (%)", baseline_value=Decimal("25"), target_value=Decimal("75"),
                         target_deadline=dt.date(2026, 6, 30))
     fs.improvement_start(item_id=item.pk, user=manager)
-    fs.improvement_check(item_id=item.pk, user=manager, measured_value="70")
+    fs.improvement_check(item_id=item.pk, user=manager, measured_value=Decimal("70"))
     kvp_clock.set(T)
     fs.improvement_standardize(item_id=item.pk, user=manager, guidance_text="Check the roster.")
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from feedback.services import guidance_publish
+from feedback.services.guidance import guidance_publish
 from promises import services as ps
 from promises.models import PromiseState, ServicePromise, TransitionLog
 from qualitygates import services as gs

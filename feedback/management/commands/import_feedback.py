@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
-from feedback.services import feedback_import_csv
+from feedback.services.importing import feedback_import_csv
 
 
 class Command(BaseCommand):
@@ -34,6 +34,6 @@ class Command(BaseCommand):
         except DomainError as exc:
             for name, reason in exc.fields.items():
                 self.stderr.write(f"{name}: {reason}")
-            raise CommandError(exc.message.split(" Line ")[0]) from exc
+            raise CommandError(exc.message) from exc
         verb = "would import" if dry_run else "imported"
         self.stdout.write(self.style.SUCCESS(f"{verb} {result.imported} feedback rows"))
