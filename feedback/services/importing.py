@@ -210,7 +210,7 @@ def feedback_import_csv(*, user: AbstractBaseUser, content: bytes, dry_run: bool
             _("%(bad)d of %(total)d rows are invalid; nothing was imported.") % {
                 "bad": len(result.errors), "total": len(rows)},
             code=FeedbackErrorCode.INVALID_ROWS,
-            fields={_("line %(line)d") % {"line": line}: reason for line, reason in result.errors})
+            fields={f"line {line}": reason for line, reason in result.errors})  # keys, not prose
     if not dry_run:
         with transaction.atomic():
             Feedback.objects.bulk_create(objects, batch_size=500)

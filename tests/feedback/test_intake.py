@@ -145,3 +145,13 @@ def test_rating_before_verification_or_with_bad_input_is_refused(deliver):
         fs.feedback_record_customer_rating(status_token="nope", kept_as_seen=True, csat_score=4)
     assert not Feedback.objects.exists()
 
+
+
+def test_the_rules_speak_german(service_user, category):
+    from django.utils import translation
+
+    with translation.override("de"), pytest.raises(ValidationFailed) as exc:
+        fs.feedback_record(user=service_user, kind=FeedbackKind.SUGGESTION, channel=FeedbackChannel.CHAT,
+                           category=category)
+    assert exc.value.fields == {"text": "Feedback braucht einen Text oder eine Bewertung."}
+    assert exc.value.message.startswith("Das Feedback ist nicht gültig")
