@@ -25,13 +25,13 @@ from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, Valid
 from core.ids import as_id
 from core.roles import is_manager, team_names
 from notifications.models import EventKind
-from notifications.services import event_record
 from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise
 from promises.outcomes import broken_q
 from qualitygates.models import GateDefinition
 from qualitygates.versioning import gate_plan_revise
 
 from . import conf
+from .events import feedback_event_record
 from .models import (
     OPEN_IMPROVEMENT_STATES,
     Feedback,
@@ -188,7 +188,7 @@ def feedback_record(*, user, kind: str, channel: str, text: str = "", severity: 
 
 
 def _feedback_event(item: Feedback, *, actor=None) -> None:
-    event_record(kind=EventKind.FEEDBACK_RECEIVED, promise=item.promise, actor=actor,
+    feedback_event_record(kind=EventKind.FEEDBACK_RECEIVED, promise=item.promise, actor=actor,
                  payload={"feedback": item.pk, "kind": item.kind, "severity": item.severity,
                           "category": item.category_id})
 
@@ -389,7 +389,7 @@ def feedback_import_csv(*, user, content: bytes, dry_run: bool = False) -> Impor
         with transaction.atomic():
             Feedback.objects.bulk_create(objects, batch_size=500)
             # One event for the batch: an import is one thing to tell managers about, not thousands.
-            event_record(kind=EventKind.FEEDBACK_RECEIVED, actor=user,
+            feedback_event_record(kind=EventKind.FEEDBACK_RECEIVED, actor=user,
                          payload={"import": True, "count": len(objects),
                                   "categories": sorted({o.category_id for o in objects})})
     result.imported = len(objects)
@@ -420,7 +420,7 @@ def _guidance_publish(*, category_ids: Iterable[int], text: str, actor, improvem
         Guidance(category_id=i, text=text, improvement=improvement, published_by=actor, published_at=now)
         for i in ids])
     for g in published:
-        event_record(kind=EventKind.GUIDANCE_PUBLISHED, actor=actor,
+        feedback_event_record(kind=EventKind.GUIDANCE_PUBLISHED, actor=actor,
                      payload={"guidance": g.pk, "category": g.category_id, "text": text,
                               "improvement": improvement.pk if improvement else None})
     return published
@@ -489,7 +489,7 @@ def _apply(item: ImprovementItem, action: str, *, actor, comment: str = "", **kw
     item.save()
     ImprovementTransition.objects.create(item=item, action=action, from_state=before, to_state=item.state,
                                          actor=actor, comment=comment)
-    event_record(kind=EventKind.IMPROVEMENT_CHANGED, actor=actor,
+    feedback_event_record(kind=EventKind.IMPROVEMENT_CHANGED, actor=actor,
                  payload={"improvement": item.pk, "title": item.title, "from": before, "to": item.state,
                           "comment": comment})
     return item
@@ -556,7 +556,7 @@ def _link(item: ImprovementItem, *, category_ids=(), gate_definition_ids=(), fee
 def _proposed(item: ImprovementItem, *, actor, kind=EventKind.IMPROVEMENT_PROPOSED, extra=None) -> None:
     ImprovementTransition.objects.create(item=item, action="propose", from_state="", to_state=item.state,
                                          actor=actor, comment=item.description[:500])
-    event_record(kind=kind, actor=actor,
+    feedback_event_record(kind=kind, actor=actor,
                  payload={"improvement": item.pk, "title": item.title, "origin": item.origin, **(extra or {})})
 
 

@@ -150,27 +150,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qualitygates.tasks.lapse_overdue_conditions",
         "schedule": 300.0,
     },
-    # Notifications (notifications/tasks.py). The sweep re-dispatches what a broker outage or a
-    # dead worker lost; the clock tasks put the period into each event's key, so a schedule that
-    # fires twice (two beats, a restart) still notifies once.
+    # The outbox (notifications/tasks.py): the sweep re-dispatches what a broker outage or a dead
+    # worker lost.
     "notifications-outbox-sweep": {
         "task": "notifications.tasks.outbox_sweep",
         "schedule": 60.0,
     },
-    "notifications-gate-reminders": {
-        "task": "notifications.tasks.gate_reminders",
+    # The domain apps' clocks put the period into each event's key, so a schedule that fires twice
+    # (two beats, a restart) still notifies once.
+    "qualitygates-gate-reminders": {
+        "task": "qualitygates.tasks.gate_reminders",
         "schedule": 300.0,
     },
-    "notifications-gate-escalations": {
-        "task": "notifications.tasks.gate_escalations",
+    "qualitygates-gate-escalations": {
+        "task": "qualitygates.tasks.gate_escalations",
         "schedule": 900.0,
     },
-    "notifications-interim-notices": {
-        "task": "notifications.tasks.interim_notices",
+    "promises-interim-notices": {
+        "task": "promises.tasks.interim_notices",
         "schedule": crontab(minute=15),
     },
-    "notifications-weekly-digest": {
-        "task": "notifications.tasks.weekly_digest",
+    "feedback-weekly-digest": {
+        "task": "feedback.tasks.weekly_digest",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
     },
 }
