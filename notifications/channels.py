@@ -110,8 +110,7 @@ def message_id(delivery: Delivery) -> str:
     """The e-mail's Message-ID, derived from the delivery key: the same on every attempt, so a mail
     system (or a reader) recognises a copy re-sent after a crash as the message it already has."""
     digest = hashlib.sha256(delivery.key.encode()).hexdigest()[:32]
-    domain = getattr(settings, "NOTIFICATIONS_MESSAGE_ID_DOMAIN", "") or "service-quality-gates.invalid"
-    return f"<{digest}@{domain}>"
+    return f"<{digest}@{settings.NOTIFICATIONS_MESSAGE_ID_DOMAIN}>"
 
 
 def email_send(delivery: Delivery, message: Message) -> None:

@@ -261,6 +261,9 @@ NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
 NOTIFICATIONS_WEBHOOK_TIMEOUT = env.float("NOTIFICATIONS_WEBHOOK_TIMEOUT", default=5)
 NOTIFICATIONS_WEBHOOK_MAX_FAILURES = env.int("NOTIFICATIONS_WEBHOOK_MAX_FAILURES", default=10)
 NOTIFICATIONS_REMINDER_AT = 0.8  # share of a gate's decision time after which its team is reminded
+# The right-hand side of every e-mail's Message-ID (derived from the delivery key, the same on every
+# attempt); set it to the product's own domain.
+NOTIFICATIONS_MESSAGE_ID_DOMAIN = env("NOTIFICATIONS_MESSAGE_ID_DOMAIN", default="service-quality-gates.invalid")
 
 # --- Product settings ------------------------------------------------------------------------
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
