@@ -3,8 +3,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from feedback import api as kvp
+from notifications import api as notifications
 
-from . import notifications, views
+from . import views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False

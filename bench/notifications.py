@@ -58,8 +58,8 @@ def main() -> None:
     worker = None
     try:
         from notifications.models import Delivery, DeliveryState, EventKind, OutboxEvent
-        from notifications.services import event_record
         from promises import services as promise_services
+        from promises.events import promise_event_record
         from tests.factories import CategoryFactory, CustomerFactory, UserFactory, build_standard_plan
 
         seller = UserFactory(username="bench-seller", teams=["sales"])
@@ -81,8 +81,8 @@ def main() -> None:
 
         def record_one() -> tuple[int, float]:
             with transaction.atomic():
-                event = event_record(kind=EventKind.GATE_DECIDED, promise=promise, actor=None,
-                                     payload={"gate": "Feasibility", "decision": "go", "comment": "bench"})
+                event, _ = promise_event_record(kind=EventKind.GATE_DECIDED, promise=promise, actor=None,
+                                                payload={"gate": "Feasibility", "decision": "go", "comment": "bench"})
             return event.pk, time.time()  # after commit, and after its on-commit publish
 
         def wait_delivered(ids: list[int], timeout: float) -> float:

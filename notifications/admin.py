@@ -11,10 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_helpers import bulk_service_action
 
-from . import services
+from . import delivery, user_settings
 from .models import (
     ChannelPreference,
-    CustomerNotice,
     Delivery,
     EventKind,
     InboxItem,
@@ -57,16 +56,13 @@ class DeliveryInline(admin.TabularInline):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "kind", "promise", "gate_review", "actor", "fanned_out_at")
+    list_display = ("created_at", "kind", "subject", "actor", "fanned_out_at")
     list_filter = ("kind", "created_at")
-    list_select_related = ("promise", "gate_review", "actor")
-    search_fields = ("kind", "key", "promise__title")
+    list_select_related = ("actor",)
+    search_fields = ("kind", "key", "subject")
     date_hierarchy = "created_at"
-    readonly_fields = ("kind", "key", "promise", "gate_review", "actor", "payload", "created_at", "fanned_out_at")
+    readonly_fields = ("kind", "key", "subject", "actor", "recipients", "payload", "created_at", "fanned_out_at")
     inlines = (DeliveryInline,)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("promise", "gate_review", "actor")
 
 
 @admin.register(Delivery)
@@ -82,26 +78,17 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Send selected failed deliveries again"))
     def send_again(self, request, queryset):
-        bulk_service_action(self, request, queryset, services.delivery_retry, id_kwarg="delivery_id",
+        bulk_service_action(self, request, queryset, delivery.delivery_retry, id_kwarg="delivery_id",
                             done=gettext("%(count)d deliveries queued again."))
 
 
 @admin.register(InboxItem)
 class InboxItemAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "user", "kind", "title", "promise", "read_at")
+    list_display = ("created_at", "user", "kind", "title", "subject", "read_at")
     list_filter = ("kind", "read_at")
-    list_select_related = ("user", "promise")
-    search_fields = ("title", "body", "user__username")
-    readonly_fields = ("user", "delivery", "kind", "title", "body", "link", "promise", "created_at", "read_at")
-
-
-@admin.register(CustomerNotice)
-class CustomerNoticeAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "promise", "kind", "email", "language")
-    list_filter = ("kind", "language")
-    list_select_related = ("promise",)
-    search_fields = ("email", "promise__title")
-    readonly_fields = ("promise", "kind", "event", "email", "language", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("title", "body", "user__username", "subject")
+    readonly_fields = ("user", "delivery", "kind", "title", "body", "link", "subject", "created_at", "read_at")
 
 
 class WebhookSubscriptionForm(forms.ModelForm):
@@ -138,7 +125,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         return False if obj is not None else super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        created = services.webhook_subscription_create(
+        created = user_settings.webhook_subscription_create(
             user=request.user, name=form.cleaned_data["name"], url=form.cleaned_data["url"],
             kinds=list(form.cleaned_data["kinds"]))
         obj.pk = obj.id = created.pk
@@ -146,7 +133,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Switch selected webhooks back on"))
     def enable_selected(self, request, queryset):
-        bulk_service_action(self, request, queryset, services.webhook_subscription_enable,
+        bulk_service_action(self, request, queryset, user_settings.webhook_subscription_enable,
                             id_kwarg="subscription_id", done=gettext("Switched on"))
 
 

@@ -21,7 +21,7 @@ from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from .models import Channel, Delivery, EventKind
 
@@ -60,32 +60,23 @@ def _due(payload: dict) -> str:
 
 
 def _context(delivery: Delivery) -> dict:
+    """Everything a template shows comes from the event's payload, written by the domain app."""
     event = delivery.event
-    promise = event.promise
     payload = event.payload or {}
     site = settings.SITE_URL.rstrip("/")
-    if delivery.channel == Channel.EMAIL and delivery.recipient_id is None and promise is not None:
-        link = f"{site}/status/{promise.status_token}/"
-    elif promise is not None:
-        link = f"{site}/admin/promises/servicepromise/{promise.pk}/change/"
-    else:
-        link = f"{site}/"
-    decision = payload.get("decision", "")
-    if decision:
-        from qualitygates.models import Decision
-
-        decision = Decision(decision).label if decision in Decision.values else decision
+    # Someone without an account (a customer) gets the link meant for them, never an internal one.
+    path = payload.get("customer_link") if delivery.recipient_id is None else None
+    link = site + (path or payload.get("link") or "/")
+    # The domain sends the untranslated label; it is translated here, in the recipient's language.
+    decision = gettext(payload["decision_label"]) if payload.get("decision_label") else payload.get("decision", "")
     values = {
         "gate": payload.get("gate", ""), "decision": decision,
-        "title": promise.title if promise else (payload.get("title") or str(payload.get("text", ""))[:80]),
+        "title": payload.get("title") or str(payload.get("text", ""))[:80],
         "due": _due(payload), "kind": EventKind(event.kind).label if event.kind in EventKind.values else event.kind,
         "date": payload.get("week_ending", ""),
     }
-    return {
-        "event": event, "kind": event.kind, "promise": promise, "review": event.gate_review, "payload": payload,
-        "recipient": delivery.recipient, "site_url": site, "link": link, "values": values,
-        "customer": promise.customer if promise is not None else None,
-    }
+    return {"event": event, "kind": event.kind, "payload": payload, "recipient": delivery.recipient,
+            "site_url": site, "link": link, "values": values}
 
 
 def render(delivery: Delivery, *, body: bool = False, summary: bool = False) -> Message:
@@ -115,13 +106,19 @@ def send(delivery: Delivery) -> None:
         raise PermanentFailure(f"Channel {delivery.channel!r} is not sent from here.")
 
 
+def message_id(delivery: Delivery) -> str:
+    """The e-mail's Message-ID, derived from the delivery key: the same on every attempt, so a mail
+    system (or a reader) recognises a copy re-sent after a crash as the message it already has."""
+    digest = hashlib.sha256(delivery.key.encode()).hexdigest()[:32]
+    return f"<{digest}@{settings.NOTIFICATIONS_MESSAGE_ID_DOMAIN}>"
+
+
 def email_send(delivery: Delivery, message: Message) -> None:
     if not delivery.address:
         raise PermanentFailure("No email address.")
     email = EmailMessage(
         subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL, to=[delivery.address],
-        # Lets a mail system spot a duplicate should a worker die between sending and recording.
-        headers={"X-SQG-Delivery": delivery.key},
+        headers={"Message-ID": message_id(delivery), "X-SQG-Delivery": delivery.key},
         connection=get_connection(fail_silently=False),
     )
     email.send()
@@ -137,16 +134,14 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def webhook_body(delivery: Delivery, message: Message) -> bytes:
     event = delivery.event
-    promise = event.promise
-    review = event.gate_review
+    payload = event.payload or {}
     data = {
         "delivery": delivery.key,
         "recipient": delivery.recipient.get_username() if delivery.recipient else None,
         "event": {"id": event.pk, "kind": event.kind, "created_at": event.created_at.isoformat(),
                   "payload": event.payload},
-        "promise": ({"id": promise.pk, "title": promise.title, "state": promise.state} if promise else None),
-        "gate": ({"id": review.pk, "name": review.name, "state": review.state,
-                  "due_at": review.due_at.isoformat() if review.due_at else None} if review else None),
+        "promise": payload.get("promise"),
+        "gate": payload.get("gate_review"),
         "text": message.subject,
         "link": message.link,
     }

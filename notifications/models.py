@@ -1,9 +1,18 @@
 """The transactional outbox and its delivery.
 
-An `OutboxEvent` is written in the transaction of the change that caused it. After commit a task
+An `OutboxEvent` is written in the transaction of the change that caused it, by the domain app
+that made the change: it says who receives the event (`recipients`) and carries everything the
+messages show (`payload`), so this app never reads another app's tables. After commit a task
 fans it out into one `Delivery` per recipient and channel (unique key: event, channel, target),
 and each delivery is sent by its own idempotent task. Rows, not broker messages, are the source
 of truth: a lost message only delays a delivery until the sweep re-dispatches it.
+
+Duplicates: at least once, never silently twice. A worker that dies after the mail server or the
+webhook receiver accepted a message but before the row is marked sent leaves the row `sending`;
+once its lease (NOTIFICATIONS_LEASE_SECONDS) runs out the sweep sends it again. That window, one
+lease long after a crash, is the only one in which a receiver can get a message twice, and every
+attempt of a delivery carries the same identity derived from its key (the e-mail's Message-ID, the
+webhook's X-SQG-Delivery header), so the receiver can drop the second copy.
 """
 
 from __future__ import annotations
@@ -56,10 +65,11 @@ class Channel(models.TextChoices):
 
 class OutboxEvent(models.Model):
     kind = models.CharField(max_length=40, choices=EventKind.choices, db_index=True)
-    promise = models.ForeignKey("promises.ServicePromise", on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="events")
-    gate_review = models.ForeignKey("qualitygates.GateReview", on_delete=models.CASCADE, null=True, blank=True,
-                                    related_name="events")
+    # What the event is about, named by the domain app ("promise:12"): a reference, not a foreign
+    # key, so the outbox outlives the rows it speaks of and depends on no domain table.
+    subject = models.CharField(max_length=80, blank=True, db_index=True)
+    # Who receives it (`Recipients.as_json()`), decided by the domain app when it records the event.
+    recipients = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+")
     payload = models.JSONField(default=dict, blank=True)
@@ -230,8 +240,7 @@ class InboxItem(models.Model):
     title = models.CharField(max_length=300)
     body = models.TextField(blank=True)
     link = models.CharField(max_length=500, blank=True)
-    promise = models.ForeignKey("promises.ServicePromise", on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="+")
+    subject = models.CharField(max_length=80, blank=True)  # the event's subject, e.g. "promise:12"
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -246,27 +255,3 @@ class InboxItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-
-class CustomerNoticeKind(models.TextChoices):
-    INTERIM = "interim", _("Interim notice")
-
-
-class CustomerNotice(models.Model):
-    """A notice sent to the customer outside a state change: part of the promise's customer timeline."""
-
-    promise = models.ForeignKey("promises.ServicePromise", on_delete=models.CASCADE,
-                                related_name="customer_notices")
-    kind = models.CharField(max_length=20, choices=CustomerNoticeKind.choices, default=CustomerNoticeKind.INTERIM)
-    event = models.OneToOneField(OutboxEvent, on_delete=models.PROTECT, related_name="customer_notice")
-    email = models.EmailField()
-    language = models.CharField(max_length=8)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("customer notice")
-        verbose_name_plural = _("customer notices")
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} · promise #{self.promise_id} · {self.created_at:%Y-%m-%d}"

@@ -24,7 +24,7 @@ from feedback.selectors.guidance import category_record, guidance_current
 from qualitygates.models import GateReview
 
 from . import services
-from .models import Customer, PromiseCategory, PromiseState, ServicePromise, TransitionLog
+from .models import Customer, CustomerNotice, PromiseCategory, PromiseState, ServicePromise, TransitionLog
 
 S = PromiseState
 
@@ -336,6 +336,26 @@ class TransitionLogAdmin(admin.ModelAdmin):
     @admin.display(description=_("gate review"))
     def gate_review_link(self, obj):
         return admin_change_link(obj.gate_review)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustomerNotice)
+class CustomerNoticeAdmin(admin.ModelAdmin):
+    """The interim notices sent to customers (written by promises/clock.py): looked up, never edited."""
+
+    list_display = ("created_at", "promise", "kind", "email", "language")
+    list_filter = ("kind", "language")
+    list_select_related = ("promise",)
+    search_fields = ("email", "promise__title")
+    readonly_fields = ("promise", "kind", "event", "email", "language", "created_at")
 
     def has_add_permission(self, request):
         return False

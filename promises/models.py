@@ -285,3 +285,27 @@ class TransitionLog(AppendOnlyModel):
         subject = f"gate {self.gate_review_id}" if self.gate_review_id else f"promise {self.promise_id}"
         return f"{subject}: {self.from_state} → {self.to_state} ({self.action})"
 
+
+
+class CustomerNoticeKind(models.TextChoices):
+    INTERIM = "interim", _("Interim notice")
+
+
+class CustomerNotice(models.Model):
+    """A notice sent to the customer outside a state change: part of the promise's customer timeline,
+    written by the interim-notice clock (promises/clock.py) with the outbox event that delivers it."""
+
+    promise = models.ForeignKey(ServicePromise, on_delete=models.CASCADE, related_name="customer_notices")
+    kind = models.CharField(max_length=20, choices=CustomerNoticeKind.choices, default=CustomerNoticeKind.INTERIM)
+    event = models.OneToOneField("notifications.OutboxEvent", on_delete=models.PROTECT, related_name="customer_notice")
+    email = models.EmailField()
+    language = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("customer notice")
+        verbose_name_plural = _("customer notices")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · promise #{self.promise_id} · {self.created_at:%Y-%m-%d}"

@@ -11,9 +11,9 @@ from django_fsm import TransitionNotAllowed
 
 from core.errors import IllegalTransition
 from notifications.models import EventKind
-from notifications.services import event_record
 
 from .customer_view import customer_status
+from .events import promise_event_record
 from .models import PromiseState as S
 from .models import ServicePromise, TrailSubject, TransitionLog
 
@@ -57,6 +57,6 @@ def apply_promise_transition(promise: ServicePromise, action: str, *, actor, com
     if action == "resume":
         kind = EventKind.PROMISE_RESUMED
     if kind:
-        event_record(kind=kind, promise=promise, gate_review=gate_review, actor=actor,
+        promise_event_record(kind=kind, promise=promise, gate_review=gate_review, actor=actor,
                      payload={"from": before, "to": promise.state, "comment": comment})
     return promise

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_GET
 
 from core.throttling import StatusPageThrottle
 from feedback.selectors.intake import customer_rating_state
-from notifications.selectors import customer_notices_for_promise, next_customer_update
 
+from .clock import customer_notices_for_promise, next_customer_update
 from .customer_view import customer_status
 from .selectors import promise_by_status_token
 

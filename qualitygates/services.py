@@ -21,10 +21,10 @@ from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, Valid
 from core.ids import as_id
 from core.roles import is_manager, is_member
 from notifications.models import EventKind
-from notifications.services import event_record
 from promises.models import CONDITION_LAPSE_STATES, PromiseState, ServicePromise, TrailSubject, TransitionLog
 from promises.transitions import apply_promise_transition
 
+from .events import gate_event_record
 from .models import (
     STEP_ORDER,
     CheckResult,
@@ -134,7 +134,7 @@ def step_start(*, promise: ServicePromise, step: GateStep, actor, now: dt.dateti
         return None
     due_at = add_working_time(now, review.decision_hours * 3600, team_calendar(review.owning_team_id))
     _review_transition(review, "open", actor=actor, now=now, due_at=due_at)
-    event_record(kind=EventKind.GATE_OPENED, promise=promise, gate_review=review, actor=actor,
+    gate_event_record(kind=EventKind.GATE_OPENED, promise=promise, gate_review=review, actor=actor,
                  payload={"gate": review.name, "due_at": due_at.isoformat(), "team_id": review.owning_team_id})
     return review
 
@@ -318,7 +318,7 @@ def _decide(promise, review, decision, *, user, now, comment, conditions) -> Non
         _review_transition(review, decision, actor=user, trail_comment=comment, user=user, now=now, comment=comment)
     for c in conditions:
         GateCondition.objects.create(review=review, description=c["description"], owner=c["owner"], due_at=c["due_at"])
-    event_record(kind=EventKind.GATE_DECIDED, promise=promise, gate_review=review, actor=user,
+    gate_event_record(kind=EventKind.GATE_DECIDED, promise=promise, gate_review=review, actor=user,
                  payload={"gate": review.name, "decision": decision, "comment": comment,
                           "conditions": len(conditions)})
 
@@ -367,7 +367,7 @@ def gate_resume(*, review_id: int, user, comment: str = "") -> GateReview:
             due_at = add_working_time(now, remaining, team_calendar(review.owning_team_id))
             _review_transition(review, "resume", actor=user, trail_comment=comment, at=now, due_at=due_at)
             apply_promise_transition(promise, "resume", actor=user, comment=comment, gate_review=review, now=now)
-            event_record(kind=EventKind.GATE_RESUMED, promise=promise, gate_review=review, actor=user,
+            gate_event_record(kind=EventKind.GATE_RESUMED, promise=promise, gate_review=review, actor=user,
                          payload={"gate": review.name, "due_at": due_at.isoformat()})
     except ConcurrentTransition as exc:
         raise Conflict(_("Someone else changed this gate at the same moment; reload and try again.")) from exc
@@ -423,7 +423,7 @@ def gate_conditions_lapse_due(*, now: dt.datetime | None = None) -> int:
                 action="condition_lapsed", from_state=ConditionState.OPEN, to_state=ConditionState.LAPSED,
                 comment=reason, at=now,
             )
-            event_record(kind=EventKind.CONDITION_LAPSED, promise=promise, gate_review=condition.review,
+            gate_event_record(kind=EventKind.CONDITION_LAPSED, promise=promise, gate_review=condition.review,
                          payload={"condition": condition.description})
             if promise.state in CONDITION_LAPSE_STATES:
                 reviews_cancel_active(promise=promise, actor=None, comment=reason, now=now)

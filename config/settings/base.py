@@ -150,27 +150,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qualitygates.tasks.lapse_overdue_conditions",
         "schedule": 300.0,
     },
-    # Notifications (notifications/tasks.py). The sweep re-dispatches what a broker outage or a
-    # dead worker lost; the clock tasks put the period into each event's key, so a schedule that
-    # fires twice (two beats, a restart) still notifies once.
+    # The outbox (notifications/tasks.py): the sweep re-dispatches what a broker outage or a dead
+    # worker lost.
     "notifications-outbox-sweep": {
         "task": "notifications.tasks.outbox_sweep",
         "schedule": 60.0,
     },
-    "notifications-gate-reminders": {
-        "task": "notifications.tasks.gate_reminders",
+    # The domain apps' clocks put the period into each event's key, so a schedule that fires twice
+    # (two beats, a restart) still notifies once.
+    "qualitygates-gate-reminders": {
+        "task": "qualitygates.tasks.gate_reminders",
         "schedule": 300.0,
     },
-    "notifications-gate-escalations": {
-        "task": "notifications.tasks.gate_escalations",
+    "qualitygates-gate-escalations": {
+        "task": "qualitygates.tasks.gate_escalations",
         "schedule": 900.0,
     },
-    "notifications-interim-notices": {
-        "task": "notifications.tasks.interim_notices",
+    "promises-interim-notices": {
+        "task": "promises.tasks.interim_notices",
         "schedule": crontab(minute=15),
     },
-    "notifications-weekly-digest": {
-        "task": "notifications.tasks.weekly_digest",
+    "feedback-weekly-digest": {
+        "task": "feedback.tasks.weekly_digest",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
     },
 }
@@ -260,6 +261,9 @@ NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
 NOTIFICATIONS_WEBHOOK_TIMEOUT = env.float("NOTIFICATIONS_WEBHOOK_TIMEOUT", default=5)
 NOTIFICATIONS_WEBHOOK_MAX_FAILURES = env.int("NOTIFICATIONS_WEBHOOK_MAX_FAILURES", default=10)
 NOTIFICATIONS_REMINDER_AT = 0.8  # share of a gate's decision time after which its team is reminded
+# The right-hand side of every e-mail's Message-ID (derived from the delivery key, the same on every
+# attempt); set it to the product's own domain.
+NOTIFICATIONS_MESSAGE_ID_DOMAIN = env("NOTIFICATIONS_MESSAGE_ID_DOMAIN", default="service-quality-gates.invalid")
 
 # --- Product settings ------------------------------------------------------------------------
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

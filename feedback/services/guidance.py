@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 
 from core.errors import NotFound, ValidationFailed
 from notifications.models import EventKind
-from notifications.services import event_record
 from promises.models import PromiseCategory, ServicePromise
 
 from ..error_codes import FeedbackErrorCode
+from ..events import feedback_event_record
 from ..models import Guidance, GuidanceAcknowledgement, ImprovementItem
 from .access import require_manager
 
@@ -41,9 +41,9 @@ def guidance_publish_on(*, category_ids: Iterable[int], text: str, actor: Abstra
         Guidance(category_id=i, text=text, improvement=improvement, published_by=actor, published_at=now)
         for i in ids])
     for g in published:
-        event_record(kind=EventKind.GUIDANCE_PUBLISHED, actor=actor,
-                     payload={"guidance": g.pk, "category": g.category_id, "text": text,
-                              "improvement": improvement.pk if improvement else None})
+        feedback_event_record(kind=EventKind.GUIDANCE_PUBLISHED, actor=actor, now=now,
+                              payload={"guidance": g.pk, "category": g.category_id, "text": text,
+                                       "improvement": improvement.pk if improvement else None})
     return published
 
 

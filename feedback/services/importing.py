@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from core.errors import ValidationFailed
 from core.ids import as_id
 from notifications.models import EventKind
-from notifications.services import event_record
 from promises.models import Customer, PromiseCategory, ServicePromise
 
 from .. import conf
 from ..error_codes import FeedbackErrorCode
+from ..events import feedback_event_record
 from ..models import Feedback, FeedbackSource
 from ..serializers import FeedbackLinks, FeedbackWriteSerializer
 from .access import require_team_member
@@ -215,8 +215,8 @@ def feedback_import_csv(*, user: AbstractBaseUser, content: bytes, dry_run: bool
         with transaction.atomic():
             Feedback.objects.bulk_create(objects, batch_size=500)
             # One event for the batch: an import is one thing to tell managers about, not thousands.
-            event_record(kind=EventKind.FEEDBACK_RECEIVED, actor=user,
-                         payload={"import": True, "count": len(objects),
-                                  "categories": sorted({o.category_id for o in objects})})
+            feedback_event_record(kind=EventKind.FEEDBACK_RECEIVED, actor=user,
+                                  payload={"import": True, "count": len(objects),
+                                           "categories": sorted({o.category_id for o in objects})})
     result.imported = len(objects)
     return result

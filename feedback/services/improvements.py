@@ -18,12 +18,12 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from core.errors import CommonErrorCode, Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
 from core.roles import is_manager
 from notifications.models import EventKind
-from notifications.services import event_record
 from promises.models import PromiseCategory
 from qualitygates.models import GateDefinition
 from qualitygates.versioning import gate_plan_revise
 
 from ..error_codes import FeedbackErrorCode
+from ..events import feedback_event_record
 from ..models import Feedback, ImprovementItem, ImprovementState, ImprovementTransition, Severity
 from .access import require_team_member
 from .guidance import guidance_publish_on
@@ -51,8 +51,9 @@ def improvement_proposal_record(item: ImprovementItem, *, actor: AbstractBaseUse
     """The first trail row of a new item and the outbox event that tells of it."""
     ImprovementTransition.objects.create(item=item, action="propose", from_state="", to_state=item.state,
                                          actor=actor, comment=item.description[:500], at=now)
-    event_record(kind=kind, actor=actor,
-                 payload={"improvement": item.pk, "title": item.title, "origin": item.origin, **(extra or {})})
+    feedback_event_record(kind=kind, actor=actor,
+                 payload={"improvement": item.pk, "title": item.title, "origin": item.origin, **(extra or {})},
+                          now=now)
 
 
 def improvement_propose(*, user: AbstractBaseUser, title: str, description: str = "",
@@ -104,9 +105,9 @@ def _apply(item: ImprovementItem, action: str, *, actor: AbstractBaseUser, comme
     item.save()
     ImprovementTransition.objects.create(item=item, action=action, from_state=before, to_state=item.state,
                                          actor=actor, comment=comment, at=now)
-    event_record(kind=EventKind.IMPROVEMENT_CHANGED, actor=actor,
-                 payload={"improvement": item.pk, "title": item.title, "from": before, "to": item.state,
-                          "comment": comment})
+    feedback_event_record(kind=EventKind.IMPROVEMENT_CHANGED, actor=actor,
+                          payload={"improvement": item.pk, "title": item.title, "from": before, "to": item.state,
+                                   "comment": comment}, now=now)
     return item
 
 

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from notifications.models import EventKind
-from notifications.services import event_record
 from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise
 from qualitygates.models import GateStep, ReviewState
 
 from ..error_codes import FeedbackErrorCode
+from ..events import feedback_event_record
 from ..models import Feedback, FeedbackChannel, FeedbackKind, FeedbackSource, Severity
 from ..selectors.intake import promise_is_rateable
 from . import signals
@@ -54,9 +54,9 @@ def feedback_problems(*, kind: FeedbackKind, promise: ServicePromise | None, cat
 
 
 def feedback_event(item: Feedback, *, actor: AbstractBaseUser | None = None) -> None:
-    event_record(kind=EventKind.FEEDBACK_RECEIVED, promise=item.promise, actor=actor,
-                 payload={"feedback": item.pk, "kind": item.kind, "severity": item.severity,
-                          "category": item.category_id})
+    feedback_event_record(kind=EventKind.FEEDBACK_RECEIVED, promise=item.promise, actor=actor,
+                          payload={"feedback": item.pk, "kind": item.kind, "severity": item.severity,
+                                   "category": item.category_id})
 
 
 def feedback_record(*, user: AbstractBaseUser, kind: FeedbackKind, channel: FeedbackChannel,

@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core import roles
 from feedback.services import improvements as kvp
 from feedback.services.intake import feedback_record
-from notifications import services as notifications
+from notifications.user_settings import webhook_subscription_create
 from tests.factories import UserFactory
 
 from .scenarios import Scenario
@@ -114,7 +114,7 @@ def _resolve(template, scenario, category, customer):
         "committed": lambda: scenario.committed().pk, "in_delivery": lambda: scenario.in_delivery().pk,
         "open_gate": lambda: scenario.in_review().gate_reviews.get(state="open").pk,
         "held_gate": lambda: scenario.held_gate().pk, "condition": lambda: scenario.condition().pk,
-        "webhook": lambda: notifications.webhook_subscription_create(
+        "webhook": lambda: webhook_subscription_create(
             user=scenario.seller, name="CRM", url="https://crm.example.com/hook").pk,
         "gk_own_id": lambda: scenario.service.pk,
         "feedback": lambda: feedback_record(user=scenario.seller, kind="praise", channel="email",

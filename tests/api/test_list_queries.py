@@ -90,6 +90,7 @@ def test_inbox_and_webhook_lists_are_bounded(api, scenario, seller, size, django
                                              django_capture_on_commit_callbacks):
     from notifications import services as notifications
     from notifications.models import OutboxEvent
+    from notifications.user_settings import webhook_subscription_create
 
     # given 45 submitted promises: each tells the service team that its gate opened
     for _ in range(45):
@@ -98,7 +99,7 @@ def test_inbox_and_webhook_lists_are_bounded(api, scenario, seller, size, django
         for event_id in OutboxEvent.objects.values_list("pk", flat=True):
             notifications.event_fan_out(event_id=event_id)
     for i in range(45):
-        notifications.webhook_subscription_create(user=seller, name=f"Hook {i}", url=f"https://h{i}.example.com/")
+        webhook_subscription_create(user=seller, name=f"Hook {i}", url=f"https://h{i}.example.com/")
     inbox = _get(api("gk_own"), "/api/inbox/", size, django_assert_max_num_queries)
     assert inbox["count"] >= 45 and len(inbox["results"]) == size
     assert len(_get(api("maker"), "/api/webhooks/", size, django_assert_max_num_queries)["results"]) == size

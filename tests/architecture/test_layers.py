@@ -138,7 +138,7 @@ def test_the_checker_sees_the_project():
     """Guards the checks above against passing on an empty graph."""
     assert {"qualitygates.services", "notifications.services", "promises.models"} <= set(GRAPH)
     assert "promises.models" in GRAPH["qualitygates.services"]
-    assert "core.errors" in GRAPH["notifications.services"]
+    assert "core.errors" in GRAPH["notifications.delivery"]
 
 
 def test_error_codes_come_from_the_apps_enums():

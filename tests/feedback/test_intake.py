@@ -95,7 +95,7 @@ def test_a_broken_promise_records_its_outcome_as_feedback(outcome, seller):
     assert item.actual_value == Decimal("6") and item.reason == "technician ill, no stand-in"
     assert (item.category_id, item.customer_id, item.recorded_by) == (promise.category_id, promise.customer_id,
                                                                       seller)
-    assert OutboxEvent.objects.filter(kind=EventKind.FEEDBACK_RECEIVED, promise=promise).count() == 1
+    assert OutboxEvent.objects.filter(kind=EventKind.FEEDBACK_RECEIVED, subject=f"promise:{promise.pk}").count() == 1
 
 
 def test_a_kept_promise_records_no_broken_feedback(outcome):

@@ -1,5 +1,5 @@
 """Fixtures of the notification tests: a webhook receiver on 127.0.0.1, the outbox drained the way a
-worker drains it, and real Celery workers on the real Redis (in a thread, or as a subprocess)."""
+worker drains it (tests/outbox_support.py), and real Celery workers on the real Redis (in a thread, or as a subprocess)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from notifications import services
-from notifications.models import Delivery, DeliveryState, OutboxEvent
 
 
 class Receiver:
@@ -81,14 +78,6 @@ def receiver():
     r.release.set()
     r.server.shutdown()
     r.server.server_close()
-
-
-def drain(now=None) -> None:
-    """What a worker does with the outbox, step by step in this thread: fan out, then send what is due."""
-    for event_id in OutboxEvent.objects.filter(fanned_out_at__isnull=True).values_list("pk", flat=True):
-        services.event_fan_out(event_id=event_id, now=now)
-    for delivery_id in Delivery.objects.filter(state=DeliveryState.PENDING).values_list("pk", flat=True):
-        services.delivery_send(delivery_id=delivery_id, now=now)
 
 
 @pytest.fixture

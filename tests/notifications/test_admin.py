@@ -9,11 +9,12 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from notifications import services as ns
+from notifications import user_settings
 from notifications.models import Delivery, DeliveryState, InboxItem, OutboxEvent, WebhookSubscription
 from tests.admin_support import count_queries, drive_promises, make_staff
 
 User = get_user_model()
-CHANGELISTS = ["outboxevent", "delivery", "inboxitem", "customernotice", "webhooksubscription",
+CHANGELISTS = ["outboxevent", "delivery", "inboxitem", "webhooksubscription",
                "notificationprofile", "channelpreference"]
 LIST_QUERY_BOUND = 12
 
@@ -32,7 +33,7 @@ def fan_out_all() -> None:
 
 def drive(make_promise, seller, service_user, count: int) -> None:
     drive_promises(make_promise, seller=seller, service_user=service_user, count=count)
-    ns.webhook_subscription_create(user=service_user, name=f"Teams channel {count}",
+    user_settings.webhook_subscription_create(user=service_user, name=f"Teams channel {count}",
                                    url=f"https://chat.example.com/hook/{count}")
     fan_out_all()
 

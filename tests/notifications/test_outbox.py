@@ -12,14 +12,26 @@ from django.core import mail
 from django.utils import timezone
 
 from core.errors import IllegalTransition, NotAllowed, ValidationFailed
-from notifications import selectors, services
-from notifications.models import Channel, Delivery, DeliveryState, EventKind, InboxItem, OutboxEvent
+from notifications import channels, dispatch, selectors, services
+from notifications import delivery as delivery_module
+from notifications.delivery import delivery_retry, delivery_send
+from notifications.models import (
+    Channel,
+    ChannelPreference,
+    Delivery,
+    DeliveryState,
+    EventKind,
+    InboxItem,
+    NotificationProfile,
+    OutboxEvent,
+)
+from notifications.sweep import outbox_sweep
+from notifications.user_settings import inbox_mark_all_read, inbox_mark_read, webhook_subscription_create
 from promises import services as ps
 from qualitygates import services as gs
 from qualitygates.models import ReviewState
 from tests.factories import UserFactory, all_checks_met
-
-from .conftest import drain
+from tests.outbox_support import drain
 
 
 def open_review(promise):
@@ -69,12 +81,12 @@ def test_recipients_follow_the_domain(make_promise, seller, service_user, servic
     gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
     drain()
     assert [d.recipient for d in deliveries(EventKind.GATE_DECIDED, Channel.EMAIL)] == [seller]
+    legal_review = open_review(promise)
     assert [d.recipient for d in deliveries(EventKind.GATE_OPENED, Channel.EMAIL).filter(
-        event__gate_review__owning_team__name="legal")] == [legal_user]
+        event__payload__gate_review__id=legal_review.pk)] == [legal_user]
 
     # when legal kills it, the owner and the managers hear of the rejection
-    review = open_review(promise)
-    gs.gate_decide(review_id=review.pk, user=legal_user, decision="kill", comment="Liability unlimited")
+    gs.gate_decide(review_id=legal_review.pk, user=legal_user, decision="kill", comment="Liability unlimited")
     drain()
     rejected = deliveries(EventKind.PROMISE_REJECTED, Channel.EMAIL)
     assert sorted(d.recipient.username for d in rejected) == ["manager", "seller"]
@@ -89,7 +101,7 @@ def test_fan_out_and_send_run_twice_deliver_once(submitted, service_user, seller
     assert services.event_fan_out(event_id=event.pk) == []
     mail.outbox.clear()
     for delivery_id in first + first:
-        services.delivery_send(delivery_id=delivery_id)
+        delivery_send(delivery_id=delivery_id)
     assert [m.to for m in mail.outbox] == [[seller.email]]
     assert InboxItem.objects.filter(user=seller).count() == 1
     assert Delivery.objects.filter(event=event).count() == 2  # inbox (done in the fan-out) + email, no webhook
@@ -98,22 +110,18 @@ def test_fan_out_and_send_run_twice_deliver_once(submitted, service_user, seller
 
 def test_preferences_choose_channels(submitted, service_user, seller, receiver):
     # given the seller switched email off for decisions and has a webhook
-    services.channel_preference_set(user=seller, kind=EventKind.GATE_DECIDED, channel=Channel.EMAIL, enabled=False)
-    services.webhook_subscription_create(user=seller, name="Team chat", url=receiver.url)
+    ChannelPreference.objects.create(user=seller, kind=EventKind.GATE_DECIDED, channel=Channel.EMAIL, enabled=False)
+    webhook_subscription_create(user=seller, name="Team chat", url=receiver.url)
     review = open_review(submitted)
     mail.outbox.clear()
     gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
     drain()
     assert sorted(deliveries(EventKind.GATE_DECIDED).values_list("channel", flat=True)) == ["inbox", "webhook"]
     assert all(seller.email not in m.to for m in mail.outbox)
-    assert selectors.channel_preferences_for_user(user=seller)[EventKind.GATE_DECIDED] == {
-        "email": False, "inbox": True, "webhook": True}
-    with pytest.raises(ValidationFailed):
-        services.channel_preference_set(user=seller, kind="nonsense", channel="email", enabled=True)
 
 
 def test_email_is_written_in_the_recipients_language(submitted, service_user, seller):
-    services.notification_profile_set(user=seller, language="de")
+    NotificationProfile.objects.create(user=seller, language="de")
     review = open_review(submitted)
     mail.outbox.clear()
     gs.gate_decide(review_id=review.pk, user=service_user, decision="hold", comment="Warten auf Kapazität")
@@ -122,6 +130,7 @@ def test_email_is_written_in_the_recipients_language(submitted, service_user, se
     assert decided[0].subject.startswith("Gate „Feasibility“ entschieden (Anhalten)")
     assert "Kommentar: Warten auf Kapazität" in decided[0].body
     assert decided[0].extra_headers["X-SQG-Delivery"].endswith(f":email:user:{seller.pk}")
+    assert decided[0].message()["Message-ID"] == decided[0].extra_headers["Message-ID"]
     # and someone without a profile gets English
     english = [m for m in mail.outbox if m.to == [seller.email] and m.subject.startswith("Promise on hold")]
     assert english == []  # seller is German now; the hold notice is German as well
@@ -129,8 +138,7 @@ def test_email_is_written_in_the_recipients_language(submitted, service_user, se
 
 
 def test_webhook_is_signed_json(submitted, service_user, seller, receiver):
-    hook = services.webhook_subscription_create(user=seller, name="CRM", url=receiver.url,
-                                                kinds=[EventKind.GATE_DECIDED])
+    hook = webhook_subscription_create(user=seller, name="CRM", url=receiver.url, kinds=[EventKind.GATE_DECIDED])
     review = open_review(submitted)
     gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
     drain()
@@ -149,7 +157,7 @@ def test_failing_webhook_is_retried_with_backoff_then_disabled_without_blocking_
         submitted, service_user, seller, receiver, settings):
     settings.NOTIFICATIONS_WEBHOOK_MAX_FAILURES = 3
     settings.NOTIFICATIONS_RETRY_BASE_SECONDS = 10
-    hook = services.webhook_subscription_create(user=seller, name="Broken", url=receiver.url)
+    hook = webhook_subscription_create(user=seller, name="Broken", url=receiver.url)
     receiver.statuses = [500, 500, 500]
     review = open_review(submitted)
     mail.outbox.clear()
@@ -162,23 +170,25 @@ def test_failing_webhook_is_retried_with_backoff_then_disabled_without_blocking_
     assert 9 <= (webhook.next_attempt_at - now).total_seconds() <= 40
     assert deliveries(EventKind.GATE_DECIDED, Channel.EMAIL).get().state == "sent"
     # not due yet: a second run does not send
-    assert services.delivery_send(delivery_id=webhook.pk, now=now) == "not_due"
+    assert delivery_send(delivery_id=webhook.pk, now=now) == "not_due"
     for _ in range(2):
         webhook.refresh_from_db()
-        services.delivery_send(delivery_id=webhook.pk, now=webhook.next_attempt_at)
+        delivery_send(delivery_id=webhook.pk, now=webhook.next_attempt_at)
     webhook.refresh_from_db()
     hook.refresh_from_db()
     assert webhook.attempts == 3 and len(receiver.requests) == 3
     assert not hook.is_active and "3 consecutive failures" in hook.disabled_reason
+    # every attempt carried the same delivery id, so a receiver can drop what it has seen
+    assert {r["headers"]["x-sqg-delivery"] for r in receiver.requests} == {webhook.key}
     # the next attempt fails without calling out, with the reason recorded
-    services.delivery_send(delivery_id=webhook.pk, now=webhook.next_attempt_at)
+    delivery_send(delivery_id=webhook.pk, now=webhook.next_attempt_at)
     webhook.refresh_from_db()
     assert webhook.state == "failed" and "disabled" in webhook.last_error and len(receiver.requests) == 3
 
 
 def test_webhook_that_times_out_is_retried(submitted, service_user, seller, receiver, settings):
     settings.NOTIFICATIONS_WEBHOOK_TIMEOUT = 0.3
-    services.webhook_subscription_create(user=seller, name="Slow", url=receiver.url)
+    webhook_subscription_create(user=seller, name="Slow", url=receiver.url)
     receiver.hold_first.set()  # the first call hangs past the timeout
     review = open_review(submitted)
     gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
@@ -186,7 +196,7 @@ def test_webhook_that_times_out_is_retried(submitted, service_user, seller, rece
     receiver.release.set()
     webhook = deliveries(EventKind.GATE_DECIDED, Channel.WEBHOOK).get()
     assert webhook.state == "pending" and "timed out" in webhook.last_error.lower()
-    services.delivery_send(delivery_id=webhook.pk, now=webhook.next_attempt_at)
+    delivery_send(delivery_id=webhook.pk, now=webhook.next_attempt_at)
     webhook.refresh_from_db()
     assert webhook.state == "sent" and webhook.attempts == 2
 
@@ -202,11 +212,11 @@ def test_refusing_mail_server_leaves_the_row_pending_for_the_sweep(submitted, se
     assert email.state == "pending" and email.attempts == 1 and "Connection refused" in email.last_error
     # the sweep re-dispatches it once it is overdue by the grace period
     later = email.next_attempt_at + dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS + 1)
-    assert services.outbox_sweep(now=now)["deliveries"] == 0
-    assert services.outbox_sweep(now=later)["deliveries"] >= 1
+    assert outbox_sweep(now=now)["deliveries"] == 0
+    assert outbox_sweep(now=later)["deliveries"] >= 1
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox.clear()
-    services.delivery_send(delivery_id=email.pk, now=later)
+    delivery_send(delivery_id=email.pk, now=later)
     email.refresh_from_db()
     assert email.state == "sent" and [m.to for m in mail.outbox] == [[seller.email]]
 
@@ -227,12 +237,16 @@ def test_template_error_fails_only_that_row(submitted, service_user, seller, leg
 
 def test_publishing_failure_after_commit_is_logged_and_swept(submitted, service_user, monkeypatch, caplog,
                                                              django_capture_on_commit_callbacks):
-    from notifications import tasks
+    from celery import current_app
 
-    def broker_down(*args, **kwargs):
-        raise ConnectionRefusedError("broker down")
+    send_task = current_app.send_task
 
-    monkeypatch.setattr(tasks.event_fan_out, "apply_async", broker_down)
+    def broker_down_for_the_fan_out(name, *args, **kwargs):
+        if name == dispatch.FAN_OUT_TASK:
+            raise ConnectionRefusedError("broker down")
+        return send_task(name, *args, **kwargs)
+
+    monkeypatch.setattr(current_app, "send_task", broker_down_for_the_fan_out)
     review = open_review(submitted)
     with django_capture_on_commit_callbacks(execute=True):
         gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
@@ -241,7 +255,7 @@ def test_publishing_failure_after_commit_is_logged_and_swept(submitted, service_
     event = OutboxEvent.objects.get(kind=EventKind.GATE_DECIDED)
     assert event.fanned_out_at is None
     later = event.created_at + dt.timedelta(minutes=5)
-    assert services.outbox_sweep(now=later)["events"] == 2  # decided + next gate opened
+    assert outbox_sweep(now=later)["events"] == 2  # decided + next gate opened
 
 
 def test_inbox_unread_count_and_mark_read(submitted, service_user, seller, django_assert_max_num_queries):
@@ -252,13 +266,13 @@ def test_inbox_unread_count_and_mark_read(submitted, service_user, seller, djang
         assert selectors.inbox_unread_count(user=seller) == 2  # gate decided, promise on hold
     with django_assert_max_num_queries(1):
         items = list(selectors.inbox_list(user=seller))
-        assert [i.promise.title for i in items] == [submitted.title] * 2
-    services.inbox_mark_read(user=seller, item_id=items[0].pk)
+        assert [i.subject for i in items] == [f"promise:{submitted.pk}"] * 2
+    inbox_mark_read(user=seller, item_id=items[0].pk)
     assert selectors.inbox_unread_count(user=seller) == 1
     other = UserFactory(username="other")
     with pytest.raises(Exception, match="does not exist"):
-        services.inbox_mark_read(user=other, item_id=items[1].pk)
-    assert services.inbox_mark_all_read(user=seller) == 1
+        inbox_mark_read(user=other, item_id=items[1].pk)
+    assert inbox_mark_all_read(user=seller) == 1
     assert selectors.inbox_unread_count(user=seller) == 0
 
 
@@ -286,9 +300,9 @@ def test_failed_delivery_is_sent_again_by_a_manager(submitted, service_user, sel
     assert failed.state == "failed"
     # a non-manager may not; once the template is fixed, a manager sends it again
     with pytest.raises(NotAllowed, match="Only a manager"):
-        services.delivery_retry(delivery_id=failed.pk, user=seller)
+        delivery_retry(delivery_id=failed.pk, user=seller)
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": []}]
-    services.delivery_retry(delivery_id=failed.pk, user=manager)
+    delivery_retry(delivery_id=failed.pk, user=manager)
     failed.refresh_from_db()
     assert (failed.state, failed.attempts) == ("pending", 0)
     mail.outbox.clear()
@@ -296,16 +310,44 @@ def test_failed_delivery_is_sent_again_by_a_manager(submitted, service_user, sel
     failed.refresh_from_db()
     assert failed.state == "sent" and [m.to for m in mail.outbox] == [[seller.email]]
     with pytest.raises(IllegalTransition, match="Only a failed delivery"):
-        services.delivery_retry(delivery_id=failed.pk, user=manager)
+        delivery_retry(delivery_id=failed.pk, user=manager)
 
 
 def test_settings_reject_bad_input(seller):
-    with pytest.raises(ValidationFailed, match="http"):
-        services.webhook_subscription_create(user=seller, name="x", url="ftp://example.com/hook")
-    with pytest.raises(ValidationFailed, match="Unknown event kinds"):
-        services.webhook_subscription_create(user=seller, name="x", url="https://example.com/h", kinds=["nope"])
-    with pytest.raises(ValidationFailed, match="Language"):
-        services.notification_profile_set(user=seller, language="fr")
-    with pytest.raises(ValidationFailed, match="Channel"):
-        services.channel_preference_set(user=seller, kind=EventKind.GATE_DECIDED, channel="pigeon", enabled=True)
+    with pytest.raises(ValidationFailed, match="http") as bad_url:
+        webhook_subscription_create(user=seller, name="x", url="ftp://example.com/hook")
+    with pytest.raises(ValidationFailed, match="Unknown event kinds") as bad_kind:
+        webhook_subscription_create(user=seller, name="x", url="https://example.com/h", kinds=["nope"])
+    with pytest.raises(ValidationFailed, match="name") as no_name:
+        webhook_subscription_create(user=seller, name="  ", url="https://example.com/h")
+    assert [e.value.code for e in (bad_url, bad_kind, no_name)] == ["invalid_url", "invalid_kind", "invalid"]
     assert not seller.webhook_subscriptions.exists()
+
+
+def test_an_email_sent_again_after_a_crash_has_the_message_id_of_the_first(
+        submitted, service_user, seller, settings, monkeypatch):
+    # given a worker that dies after the mail server took the message, before it recorded that
+    review = open_review(submitted)
+    gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    services.event_fan_out(event_id=OutboxEvent.objects.get(kind=EventKind.GATE_DECIDED).pk)
+    email = deliveries(EventKind.GATE_DECIDED, Channel.EMAIL).get()
+    mail.outbox.clear()
+
+    def worker_killed(**kwargs):
+        raise SystemExit("killed between sending and recording")
+
+    monkeypatch.setattr(delivery_module, "_delivery_finish", worker_killed)
+    now = timezone.now()
+    with pytest.raises(SystemExit):
+        delivery_send(delivery_id=email.pk, now=now)
+    monkeypatch.undo()
+    email.refresh_from_db()
+    assert email.state == DeliveryState.SENDING
+    # when its lease runs out, the next attempt sends it again
+    later = email.lease_until + dt.timedelta(seconds=1)
+    assert delivery_send(delivery_id=email.pk, now=later) == "sent"
+    # then the receiver gets two copies it can tell are one message
+    first, again = mail.outbox
+    assert first.to == again.to == [seller.email]
+    assert first.message()["Message-ID"] == again.message()["Message-ID"] == channels.message_id(email)
+    assert channels.message_id(email).endswith("@service-quality-gates.invalid>")

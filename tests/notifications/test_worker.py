@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
-from notifications import services, tasks
+from notifications import dispatch, sweep, user_settings
 from notifications.models import Channel, Delivery, DeliveryState, EventKind, InboxItem, OutboxEvent
 from promises import services as ps
 from qualitygates import services as gs
@@ -112,7 +112,7 @@ def per_recipient(receiver, *, after_event_id: int) -> dict[str, Counter]:
 def test_gate_decision_delivers_one_email_inbox_item_and_webhook_call_per_recipient(
         broker, receiver, make_promise, seller, service_user, legal_user, finished_tasks):
     for user in (seller, service_user, legal_user):
-        services.webhook_subscription_create(user=user, name="chat", url=receiver.url)
+        user_settings.webhook_subscription_create(user=user, name="chat", url=receiver.url)
     promise = make_promise()
     with thread_worker():
         ps.promise_submit(promise_id=promise.pk, user=seller)
@@ -135,7 +135,7 @@ def test_gate_decision_delivers_one_email_inbox_item_and_webhook_call_per_recipi
 
 
 def test_same_task_delivered_twice_sends_once(broker, receiver, make_promise, seller, service_user, finished_tasks):
-    services.webhook_subscription_create(user=seller, name="chat", url=receiver.url)
+    user_settings.webhook_subscription_create(user=seller, name="chat", url=receiver.url)
     promise = make_promise()
     ps.promise_submit(promise_id=promise.pk, user=seller)
     review = open_review(promise)
@@ -148,9 +148,9 @@ def test_same_task_delivered_twice_sends_once(broker, receiver, make_promise, se
         delivery_ids = list(Delivery.objects.values_list("pk", flat=True))
         finished_tasks.clear()
         for pk in event_ids:
-            services.publish(tasks.event_fan_out, pk)
+            dispatch.publish(dispatch.FAN_OUT_TASK, pk)
         for pk in delivery_ids:
-            services.publish(tasks.delivery_send, pk)
+            dispatch.publish(dispatch.DELIVERY_TASK, pk)
         wait_until(lambda: len(finished_tasks) >= len(event_ids) + len(delivery_ids), what="the duplicates")
     # then each duplicate found its row done and sent nothing
     assert {retval for name, _, retval in finished_tasks if name.endswith("delivery_send")} == {"done"}
@@ -161,7 +161,7 @@ def test_same_task_delivered_twice_sends_once(broker, receiver, make_promise, se
 
 def test_broker_down_at_commit_delays_but_does_not_lose(broker, receiver, make_promise, seller, service_user,
                                                         caplog):
-    services.webhook_subscription_create(user=seller, name="chat", url=receiver.url)
+    user_settings.webhook_subscription_create(user=seller, name="chat", url=receiver.url)
     promise = make_promise()
     ps.promise_submit(promise_id=promise.pk, user=seller)
     review = open_review(promise)
@@ -181,8 +181,8 @@ def test_broker_down_at_commit_delays_but_does_not_lose(broker, receiver, make_p
     mail.outbox.clear()
     later = timezone.now() + dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS + 1)
     with thread_worker():
-        assert services.outbox_sweep(now=later)["events"] >= 1
-        assert services.outbox_sweep(now=later)["events"] >= 0  # a second beat tick before the worker caught up
+        assert sweep.outbox_sweep(now=later)["events"] >= 1
+        assert sweep.outbox_sweep(now=later)["events"] >= 0  # a second beat tick before the worker caught up
         wait_until(all_delivered, what="delivery after the broker returned")
         time.sleep(0.5)
     decided = Delivery.objects.filter(event__kind=EventKind.GATE_DECIDED)
@@ -223,7 +223,7 @@ def emails_in(mail_dir: Path) -> list[str]:
 
 def test_worker_killed_mid_delivery_delivers_once_after_restart(broker, receiver, make_promise, seller,
                                                                 service_user, tmp_path):
-    services.webhook_subscription_create(user=seller, name="chat", url=receiver.url)
+    user_settings.webhook_subscription_create(user=seller, name="chat", url=receiver.url)
     mail_dir, log = tmp_path / "mail", tmp_path / "worker.log"
     mail_dir.mkdir()
     receiver.hold_first.set()  # the first webhook call hangs: the worker is in the middle of it
@@ -244,7 +244,7 @@ def test_worker_killed_mid_delivery_delivers_once_after_restart(broker, receiver
         # and a new worker starts; beat's sweep runs once the dead worker's lease is over
         worker = worker_process(broker, mail_dir, log)
         wait_until(lambda: timezone.now() > Delivery.objects.get(pk=webhook.pk).lease_until, timeout=10)
-        services.outbox_sweep()
+        sweep.outbox_sweep()
         wait_until(all_delivered, timeout=60, what="delivery after restart: " + log.read_text()[-3000:])
         time.sleep(1)  # a redelivered duplicate of the killed task would be handled by now
     finally:

@@ -42,7 +42,7 @@ def reviews(promise, **filters) -> list[tuple[int, str, str]]:
 
 
 def event_kinds(promise) -> list[str]:
-    return list(OutboxEvent.objects.filter(promise_id=promise.pk).order_by("id").values_list("kind", flat=True))
+    return list(OutboxEvent.objects.filter(subject=f"promise:{promise.pk}").order_by("id").values_list("kind", flat=True))
 
 
 def test_happy_path_runs_every_gate_in_order_and_logs_each_move(

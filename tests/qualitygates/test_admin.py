@@ -183,7 +183,7 @@ def test_go_on_the_decide_page_passes_the_gate_through_the_engine(client, submit
     # The engine opened the next gate and wrote the trail and the outbox event
     assert open_review(submitted).name == "Legal check"
     assert TransitionLog.objects.filter(gate_review=review, action="go", actor=service_user).exists()
-    assert OutboxEvent.objects.filter(gate_review=review, kind="gate_decided").exists()
+    assert OutboxEvent.objects.filter(payload__gate_review__id=review.pk, kind="gate_decided").exists()
 
 
 def test_four_eyes_violation_is_shown_not_raised(client, make_promise, category):

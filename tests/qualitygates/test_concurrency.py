@@ -103,7 +103,7 @@ def assert_one_decision(review, outcomes, deciders) -> GateReview:
     assert review.decided_by in deciders
     decisions = TransitionLog.objects.filter(gate_review=review, subject="gate", action__in=DECISIONS)
     assert decisions.count() == 1
-    assert OutboxEvent.objects.filter(gate_review=review, kind=EventKind.GATE_DECIDED).count() == 1
+    assert OutboxEvent.objects.filter(payload__gate_review__id=review.pk, kind=EventKind.GATE_DECIDED).count() == 1
     return review
 
 

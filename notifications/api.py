@@ -1,6 +1,7 @@
 """The API of a user's own notifications: the in-app inbox and outgoing webhook subscriptions.
 
-Thin like the rest of the API: shapes here, rules in notifications.services and .selectors.
+Thin: shapes in notifications/serializers.py, rules in the services and selectors. Registered in
+api/urls.py; like the rest of this app it imports nothing above it (not even the `api` package).
 """
 
 from __future__ import annotations
@@ -11,52 +12,23 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from notifications import selectors, services
-from notifications.models import EventKind, InboxItem, WebhookSubscription
+from . import selectors, user_settings
+from .serializers import (
+    InboxItemSerializer,
+    WebhookCreatedSerializer,
+    WebhookCreateSerializer,
+    WebhookSerializer,
+)
 
-from .mixins import ID_PATTERN, ApiMixin, validated
-
-
-class InboxItemSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = InboxItem
-        fields = ["id", "kind", "title", "body", "link", "promise", "created_at", "read_at"]
-        read_only_fields = fields
-
-
-class WebhookSerializer(serializers.ModelSerializer):
-    kinds = serializers.ListField(child=serializers.ChoiceField(choices=EventKind.choices), read_only=True)
-
-    class Meta:
-        model = WebhookSubscription
-        fields = ["id", "name", "url", "kinds", "is_active", "consecutive_failures", "disabled_at",
-                  "disabled_reason", "created_at"]
-        read_only_fields = fields
-
-
-class WebhookCreatedSerializer(WebhookSerializer):
-    """Only the answer to the creation shows the signing secret."""
-
-    class Meta(WebhookSerializer.Meta):
-        fields = [*WebhookSerializer.Meta.fields, "secret"]
-        read_only_fields = fields
-
-
-class WebhookCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    url = serializers.URLField(max_length=500)
-    kinds = serializers.ListField(child=serializers.ChoiceField(choices=EventKind.choices), required=False,
-                                  default=list, max_length=len(EventKind.choices),
-                                  help_text="Event kinds to send; empty for all the user receives.")
-    secret = serializers.CharField(min_length=16, max_length=128, required=False,
-                                   help_text="The HMAC signing secret; generated when not given.")
+# A path id: at most 18 digits, so it always fits the database's bigint (core.ids.MAX_ID).
+ID_PATTERN = r"[0-9]{1,18}"
 
 
 @extend_schema_view(list=extend_schema(
     summary="My inbox, newest first",
     parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="Only unread items.")],
 ))
-class InboxViewSet(ApiMixin, viewsets.GenericViewSet):
+class InboxViewSet(viewsets.GenericViewSet):
     serializer_class = InboxItemSerializer
     lookup_value_regex = ID_PATTERN
     filter_backends: list = []
@@ -69,13 +41,14 @@ class InboxViewSet(ApiMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses=InboxItemSerializer, summary="Mark one inbox item read")
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
-        return Response(InboxItemSerializer(services.inbox_mark_read(user=request.user, item_id=int(pk))).data)
+        item = user_settings.inbox_mark_read(user=request.user, item_id=int(pk))
+        return Response(InboxItemSerializer(item).data)
 
     @extend_schema(request=None, summary="Mark all my inbox items read",
                    responses=inline_serializer("InboxMarked", {"marked": serializers.IntegerField()}))
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
-        return Response({"marked": services.inbox_mark_all_read(user=request.user)})
+        return Response({"marked": user_settings.inbox_mark_all_read(user=request.user)})
 
     @extend_schema(summary="How many inbox items are unread",
                    responses=inline_serializer("InboxUnread", {"unread": serializers.IntegerField()}))
@@ -84,7 +57,7 @@ class InboxViewSet(ApiMixin, viewsets.GenericViewSet):
         return Response({"unread": selectors.inbox_unread_count(user=request.user)})
 
 
-class WebhookViewSet(ApiMixin, viewsets.GenericViewSet):
+class WebhookViewSet(viewsets.GenericViewSet):
     """A user's own outgoing webhooks: signed JSON posts of the events they receive."""
 
     serializer_class = WebhookSerializer
@@ -99,20 +72,21 @@ class WebhookViewSet(ApiMixin, viewsets.GenericViewSet):
     @extend_schema(request=WebhookCreateSerializer, responses={201: WebhookCreatedSerializer},
                    summary="Add a webhook (the answer shows its signing secret, once)")
     def create(self, request):
-        data = validated(WebhookCreateSerializer, request.data)
-        hook = services.webhook_subscription_create(user=request.user, name=data["name"], url=data["url"],
-                                                    kinds=data["kinds"], secret=data.get("secret"))
+        serializer = WebhookCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        hook = user_settings.webhook_subscription_create(user=request.user, name=data["name"], url=data["url"],
+                                                         kinds=data["kinds"], secret=data.get("secret"))
         return Response(WebhookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=WebhookSerializer, summary="Switch a webhook back on")
     @action(detail=True, methods=["post"])
     def enable(self, request, pk=None):
-        hook = services.webhook_subscription_enable(subscription_id=int(pk), user=request.user)
+        hook = user_settings.webhook_subscription_enable(subscription_id=int(pk), user=request.user)
         return Response(WebhookSerializer(hook).data)
 
     @extend_schema(request=None, responses=WebhookSerializer, summary="Switch a webhook off")
     @action(detail=True, methods=["post"])
     def disable(self, request, pk=None):
-        hook = services.webhook_subscription_disable(subscription_id=int(pk), user=request.user)
+        hook = user_settings.webhook_subscription_disable(subscription_id=int(pk), user=request.user)
         return Response(WebhookSerializer(hook).data)
-

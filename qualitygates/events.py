@@ -1,0 +1,51 @@
+"""What the quality gates tell the notifications outbox: who hears of a gate's event, and the payload
+its messages show. The one place that maps a gate event to its recipients."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import translation
+
+from notifications.models import EventKind
+from notifications.recipients import Recipients
+from notifications.services import event_record
+from promises.events import gate_review_payload, managers, owner, promise_payload, promise_subject
+from promises.models import ServicePromise
+
+from .models import Decision, GateReview
+
+K = EventKind
+
+# The owning team hears what asks for its decision; the promise's owner hears the verdict; an
+# overdue gate escalates to the managers.
+TEAM_KINDS = {K.GATE_OPENED, K.GATE_DUE_SOON, K.GATE_OVERDUE, K.GATE_RESUMED}
+OWNER_KINDS = {K.GATE_DECIDED, K.CONDITION_LAPSED}
+MANAGER_KINDS = {K.GATE_ESCALATED}
+
+
+def _recipients(kind: EventKind, promise: ServicePromise, review: GateReview) -> Recipients:
+    if kind in TEAM_KINDS:
+        return Recipients(team_ids=(review.owning_team_id,))
+    if kind in MANAGER_KINDS:
+        return managers()
+    return owner(promise)
+
+
+def decision_label(decision: str) -> str:
+    """The decision's label untranslated: the message is translated when it is rendered, in the
+    recipient's language."""
+    with translation.override(None):
+        return str(Decision(decision).label)
+
+
+def gate_event_record(*, kind: EventKind, promise: ServicePromise, gate_review: GateReview, actor=None,
+                      payload: dict | None = None, key: str | None = None, now: dt.datetime | None = None):
+    """Record a gate's event in the caller's transaction, with its recipients and full payload.
+    Returns (event, recorded now)."""
+    full = {**promise_payload(promise), **gate_review_payload(gate_review), "gate": gate_review.name,
+            **(payload or {})}
+    if full.get("decision") in Decision.values:
+        full["decision_label"] = decision_label(full["decision"])
+    return event_record(kind=kind, recipients=_recipients(kind, promise, gate_review), payload=full,
+                        subject=promise_subject(promise), actor=actor, key=key, now=now)
