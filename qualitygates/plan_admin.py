@@ -20,13 +20,43 @@ from .models import GateCriterion, GateDefinition, GatePlan
 from .plan_edits import CriterionDraft, GateDraft
 
 
-class CriterionInline(nested_admin.NestedTabularInline):
+def _is_current_version(plan: GatePlan | None) -> bool:
+    """A superseded plan version is history (promises that ran on it are explained by it): the page
+    shows it read-only. plan_edits refuses to edit it all the same."""
+    if plan is None or plan.pk is None:
+        return True
+    if not hasattr(plan, "_is_current_version"):
+        plan._is_current_version = not GatePlan.objects.filter(
+            category_id=plan.category_id, version__gt=plan.version).exists()
+    return plan._is_current_version
+
+
+class PlanPartInline:
+    """Gates and criteria are editable on the page of the current plan version only."""
+
+    @staticmethod
+    def _plan(obj):
+        if isinstance(obj, GateDefinition):
+            return obj.plan if obj.plan_id else None  # a gate being added with a new plan
+        return obj
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and _is_current_version(self._plan(obj))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _is_current_version(self._plan(obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and _is_current_version(self._plan(obj))
+
+
+class CriterionInline(PlanPartInline, nested_admin.NestedTabularInline):
     model = GateCriterion
     extra = 0
     fields = ("order", "text", "requirement", "weight")
 
 
-class DefinitionInline(nested_admin.NestedStackedInline):
+class DefinitionInline(PlanPartInline, nested_admin.NestedStackedInline):
     model = GateDefinition
     extra = 0
     fields = (("order", "name", "step"), ("owning_team", "decision_hours"), "description")
@@ -76,9 +106,7 @@ class GatePlanAdmin(nested_admin.NestedModelAdmin):
         return ("version", "usage") if obj is None else ("category", "version", "usage")
 
     def has_change_permission(self, request, obj=None):
-        # A superseded version is history: promises that ran on it are explained by it.
-        return super().has_change_permission(request, obj) and (
-            obj is None or not GatePlan.objects.filter(category_id=obj.category_id, version__gt=obj.version).exists())
+        return super().has_change_permission(request, obj) and _is_current_version(obj)
 
     def has_delete_permission(self, request, obj=None):
         # No service deletes plans: an unused plan is edited instead, one in use is kept for its promises.
