@@ -132,6 +132,8 @@ class GatePlanAdmin(nested_admin.NestedModelAdmin):
         pass  # saved with its gates and criteria in save_related, once the whole page is known
 
     def save_related(self, request, form, formsets, change):
+        if change and not form.has_changed() and not any(formset.has_changed() for formset in formsets):
+            return  # saved unchanged: a plan in use gets no new version for it
         data, gates = form.cleaned_data, _gate_drafts(formsets)
         if change:
             saved = plan_edits.gate_plan_edit(user=request.user, plan_id=form.instance.pk, name=data["name"],

@@ -165,6 +165,38 @@ def test_editing_a_plan_in_use_creates_a_new_version_and_running_promises_keep_t
     assert client.post(url, form_data(page)).status_code == 403
 
 
+def test_an_unused_plan_is_edited_in_place_gates_and_criteria_removed_and_added(admin_client, category):
+    plan = GatePlan.objects.get(category=category)
+    url = reverse("admin:qualitygates_gateplan_change", args=[plan.pk])
+    data = form_data(admin_client.get(url).content.decode())
+    # When the last gate is removed and a criterion is added to the first one
+    prefix = next(k for k in data if k.endswith("TOTAL_FORMS") and "criteria" not in k).removesuffix("TOTAL_FORMS")
+    last = int(data[f"{prefix}TOTAL_FORMS"][0]) - 1
+    data[f"{prefix}{last}-DELETE"] = ["on"]
+    assert data[f"{prefix}0-name"] == ["Feasibility"]
+    criteria = f"{prefix}0-criteria-"
+    added = int(data[f"{criteria}TOTAL_FORMS"][0])
+    data[f"{criteria}TOTAL_FORMS"] = [str(added + 1)]
+    data.update({f"{criteria}{added}-order": ["3"], f"{criteria}{added}-text": ["Spare parts in the depot"],
+                 f"{criteria}{added}-requirement": ["should"], f"{criteria}{added}-weight": ["1"]})
+    response = admin_client.post(url, data)
+    # Then the same plan changed: no new version, the gate is gone, the criterion is there
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert GatePlan.objects.filter(category=category).count() == 1
+    removed = data[f"{prefix}{last}-name"][0]
+    names = set(plan.definitions.values_list("name", flat=True))
+    assert names == {"Feasibility", "Legal check", "Delivery readiness", "Fulfilment verified"} - {removed}
+    assert plan.definitions.get(name="Feasibility").criteria.filter(text="Spare parts in the depot").exists()
+
+
+def test_saving_a_plan_in_use_unchanged_creates_no_version(admin_client, category, make_promise, seller):
+    plan = GatePlan.objects.get(category=category)
+    ps.promise_submit(promise_id=make_promise().pk, user=seller)
+    url = reverse("admin:qualitygates_gateplan_change", args=[plan.pk])
+    assert admin_client.post(url, form_data(admin_client.get(url).content.decode())).status_code == 302
+    assert GatePlan.objects.filter(category=category).count() == 1
+
+
 def test_only_managers_save_gate_plans(client, service_user, category):
     make_staff(service_user, *PLAN_PERMISSIONS)
     client.force_login(service_user)
