@@ -1,7 +1,8 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
+    """The demo data set (`manage.py seed_demo`); it has no models and nothing imports it."""
+
     name = "demo"
-    verbose_name = _("Demo data")
+    verbose_name = "Demo data"
