@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db.models import Count, Max
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -18,7 +19,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_helpers import admin_change_link, bulk_service_action, call_service, domain_error_text
+from core.admin_helpers import (
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    admin_change_link,
+    bulk_service_action,
+    call_service,
+    domain_error_text,
+)
 from core.errors import DomainError
 from feedback.selectors.guidance import category_record, guidance_current
 from qualitygates.models import GateReview
@@ -42,6 +50,23 @@ class CustomerAdmin(admin.ModelAdmin):
     def promise_count(self, obj):
         return obj._promise_count
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Correcting a customer's contact data has no rule of its own; recording one has.
+            super().save_model(request, obj, form, change)
+            return
+        created = services.customer_create(user=request.user, **{
+            name: form.cleaned_data[name] for name in ("name", "segment", "email", "language", "crm_reference")})
+        obj.pk = obj.id = created.pk
+        obj._state.adding = False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, domain_error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
 
 @admin.register(PromiseCategory)
 class PromiseCategoryAdmin(admin.ModelAdmin):
@@ -60,21 +85,6 @@ class PromiseCategoryAdmin(admin.ModelAdmin):
     @admin.display(description=_("promises"), ordering="_promise_count")
     def promise_count(self, obj):
         return obj._promise_count
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class GateReviewInline(ReadOnlyInline):
@@ -163,7 +173,7 @@ class ServicePromiseAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = (GateReviewInline, TrailInline)
     actions = ("submit_selected", "resubmit_selected", "withdraw_selected", "commit_selected",
-               "handover_selected", "close_selected")
+               "handover_selected", "close_selected", "delete_selected")
     fieldsets = (
         (None, {"fields": ("title", "description", "category", "owner")}),
         (_("Customer"), {"fields": ("customer", "customer_segment", "origin_department", "channel",
@@ -193,7 +203,8 @@ class ServicePromiseAdmin(admin.ModelAdmin):
         return initial
 
     def has_delete_permission(self, request, obj=None):
-        # Only an untouched draft may go; anything submitted has a trail that must stay.
+        # Only an untouched draft may go; anything submitted has a trail that must stay. Who may
+        # delete which draft is promise_delete's rule (its owner or a manager), applied on deleting.
         return super().has_delete_permission(request, obj) and (obj is None or obj.state == S.DRAFT)
 
     @admin.display(description=_("customer"), ordering="customer__name")
@@ -230,6 +241,17 @@ class ServicePromiseAdmin(admin.ModelAdmin):
             # The admin's own transaction has been rolled back: nothing of the edit was written.
             self.message_user(request, domain_error_text(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def delete_model(self, request, obj):
+        services.promise_delete(promise_id=obj.pk, user=request.user)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:
+            # Raised inside the admin's transaction: the deletion and its log entry were rolled back.
+            self.message_user(request, domain_error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:promises_servicepromise_change", args=[object_id]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
@@ -285,6 +307,15 @@ class ServicePromiseAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/promises/servicepromise/transition.html", context)
 
     # --- bulk actions --------------------------------------------------------------------------
+    @admin.action(description=_("Delete selected draft promises"), permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        """Replaces Django's bulk delete (which deletes rows directly): promise_delete per draft."""
+        if not request.POST.get("post"):
+            return django_delete_selected(self, request, queryset)  # Django's confirmation page
+        bulk_service_action(self, request, queryset, services.promise_delete, id_kwarg="promise_id",
+                            done=gettext("Deleted"))
+        return None
+
     @admin.action(description=_("Submit selected promises for review"))
     def submit_selected(self, request, queryset):
         bulk_service_action(self, request, queryset, services.promise_submit, id_kwarg="promise_id",
@@ -317,7 +348,7 @@ class ServicePromiseAdmin(admin.ModelAdmin):
 
 
 @admin.register(TransitionLog)
-class TransitionLogAdmin(admin.ModelAdmin):
+class TransitionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The append-only trail: readable, never written from here."""
 
     list_display = ("at", "promise", "subject", "action", "from_state", "to_state", "actor", "gate_review")
@@ -337,18 +368,9 @@ class TransitionLogAdmin(admin.ModelAdmin):
     def gate_review_link(self, obj):
         return admin_change_link(obj.gate_review)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CustomerNotice)
-class CustomerNoticeAdmin(admin.ModelAdmin):
+class CustomerNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The interim notices sent to customers (written by promises/clock.py): looked up, never edited."""
 
     list_display = ("created_at", "promise", "kind", "email", "language")
@@ -356,12 +378,3 @@ class CustomerNoticeAdmin(admin.ModelAdmin):
     list_select_related = ("promise",)
     search_fields = ("email", "promise__title")
     readonly_fields = ("promise", "kind", "event", "email", "language", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,16 +1,12 @@
-"""Admin for gate plans (edited with their gates and criteria, nested), working calendars and gate
-reviews. Gate reviews are decided, resumed and their conditions met only through the gate engine
-(qualitygates.services); the admin shows its domain errors as messages."""
+"""Admin for gate reviews, their checks and conditions: decided, resumed and met only through the
+gate engine (qualitygates.services), whose domain errors show as messages. Gate plans and the teams'
+working calendars have their own admin modules, registered from here."""
 
 from __future__ import annotations
 
-import nested_admin
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import GroupAdmin
-from django.contrib.auth.models import Group
-from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -19,165 +15,28 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_helpers import admin_change_link, bulk_service_action, call_service
-from promises.admin import ReadOnlyInline
+from core.admin_helpers import (
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    admin_change_link,
+    bulk_service_action,
+    call_service,
+)
 from promises.models import TransitionLog
 
-from . import services
+from . import calendar_admin, plan_admin, services  # noqa: F401  (the admin modules register themselves)
 from .models import (
-    CalendarClosure,
     CheckResult,
     ConditionState,
     Decision,
     GateCheck,
     GateCondition,
-    GateCriterion,
-    GateDefinition,
-    GatePlan,
     GateReview,
     ReviewState,
-    WorkingCalendar,
 )
 from .selectors import gate_review_detail
 
 User = get_user_model()
-
-
-# --- working calendars ----------------------------------------------------------------------------
-
-class ClosureInline(admin.TabularInline):
-    model = CalendarClosure
-    extra = 1
-
-
-@admin.register(WorkingCalendar)
-class WorkingCalendarAdmin(admin.ModelAdmin):
-    list_display = ("team", "time_zone", "working_days", "day_starts", "day_ends", "holiday_country",
-                    "holiday_subdivision", "closure_count")
-    list_filter = ("holiday_country", "holiday_subdivision", "time_zone")
-    list_select_related = ("team",)
-    search_fields = ("team__name",)
-    autocomplete_fields = ("team",)
-    inlines = (ClosureInline,)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_closures=Count("closures"))
-
-    @admin.display(description=_("closures"), ordering="_closures")
-    def closure_count(self, obj):
-        return obj._closures
-
-
-@admin.register(CalendarClosure)
-class CalendarClosureAdmin(admin.ModelAdmin):
-    list_display = ("date", "name", "calendar")
-    list_filter = ("calendar__team", "date")
-    list_select_related = ("calendar__team",)
-    search_fields = ("name", "calendar__team__name")
-    date_hierarchy = "date"
-    autocomplete_fields = ("calendar",)
-
-
-class TeamClosureInline(nested_admin.NestedTabularInline):
-    model = CalendarClosure
-    extra = 0
-
-
-class TeamCalendarInline(nested_admin.NestedStackedInline):
-    model = WorkingCalendar
-    extra = 0
-    max_num = 1
-    inlines = (TeamClosureInline,)
-
-
-# Teams are Django groups: their working calendar (and its closures) is edited right on the team.
-admin.site.unregister(Group)
-
-
-@admin.register(Group)
-class TeamAdmin(nested_admin.NestedModelAdmin, GroupAdmin):
-    list_display = ("name", "member_count", "has_calendar")
-    inlines = (TeamCalendarInline,)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("working_calendar").annotate(
-            _members=Count("user", distinct=True))
-
-    @admin.display(description=_("members"), ordering="_members")
-    def member_count(self, obj):
-        return obj._members
-
-    @admin.display(description=_("working calendar"), boolean=True)
-    def has_calendar(self, obj):
-        return hasattr(obj, "working_calendar")
-
-
-# --- gate plans -------------------------------------------------------------------------------------
-
-class CriterionInline(nested_admin.NestedTabularInline):
-    model = GateCriterion
-    extra = 0
-    fields = ("order", "text", "requirement", "weight")
-
-
-class DefinitionInline(nested_admin.NestedStackedInline):
-    model = GateDefinition
-    extra = 0
-    fields = (("order", "name", "step"), ("owning_team", "decision_hours"), "description")
-    autocomplete_fields = ("owning_team",)
-    inlines = (CriterionInline,)
-
-
-@admin.register(GatePlan)
-class GatePlanAdmin(nested_admin.NestedModelAdmin):
-    list_display = ("name", "category", "version", "gate_count", "promise_count", "created_at")
-    list_filter = ("category",)
-    list_select_related = ("category",)
-    search_fields = ("name", "category__name", "change_note")
-    autocomplete_fields = ("category",)
-    inlines = (DefinitionInline,)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _gates=Count("definitions", distinct=True), _promises=Count("promises", distinct=True))
-
-    @admin.display(description=_("gates"), ordering="_gates")
-    def gate_count(self, obj):
-        return obj._gates
-
-    @admin.display(description=_("promises"), ordering="_promises")
-    def promise_count(self, obj):
-        return obj._promises
-
-
-@admin.register(GateDefinition)
-class GateDefinitionAdmin(admin.ModelAdmin):
-    list_display = ("name", "plan", "order", "step", "owning_team", "decision_hours", "criterion_count")
-    list_filter = ("step", "owning_team", "plan__category")
-    list_select_related = ("plan", "owning_team")
-    search_fields = ("name", "plan__name", "description")
-    autocomplete_fields = ("plan", "owning_team")
-    inlines = (type("DefinitionCriterionInline", (admin.TabularInline,), {"model": GateCriterion, "extra": 0}),)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_criteria=Count("criteria"))
-
-    @admin.display(description=_("criteria"), ordering="_criteria")
-    def criterion_count(self, obj):
-        return obj._criteria
-
-
-@admin.register(GateCriterion)
-class GateCriterionAdmin(admin.ModelAdmin):
-    list_display = ("text", "requirement", "weight", "definition", "plan")
-    list_filter = ("requirement", "definition__step", "definition__plan__category")
-    list_select_related = ("definition__plan",)
-    search_fields = ("text", "definition__name")
-    autocomplete_fields = ("definition",)
-
-    @admin.display(description=_("gate plan"), ordering="definition__plan__name")
-    def plan(self, obj):
-        return obj.definition.plan
 
 
 # --- gate reviews: decided through the gate engine ---------------------------------------------------
@@ -257,7 +116,7 @@ class MeetForm(forms.Form):
 
 
 @admin.register(GateReview)
-class GateReviewAdmin(admin.ModelAdmin):
+class GateReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only in the admin's sense: every change is a decision made through the gate engine."""
 
     list_display = ("name", "promise", "step", "round", "owning_team", "state", "due_at", "overdue", "decision",
@@ -274,15 +133,6 @@ class GateReviewAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("promise", "owning_team", "decided_by", "definition")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("promise"))
     def promise_link(self, obj):
@@ -377,7 +227,7 @@ class GateReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(GateCheck)
-class GateCheckAdmin(admin.ModelAdmin):
+class GateCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Checks are written by gate decisions; here they are only looked up."""
 
     list_display = ("text", "review", "requirement", "result", "note")
@@ -386,18 +236,9 @@ class GateCheckAdmin(admin.ModelAdmin):
     search_fields = ("text", "note", "review__name")
     readonly_fields = ("review", "criterion", "order", "text", "requirement", "weight", "result", "note")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(GateCondition)
-class GateConditionAdmin(admin.ModelAdmin):
+class GateConditionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("description", "review", "owner", "due_at", "state", "resolved_by")
     list_filter = ("state", "due_at")
     list_select_related = ("review", "owner", "resolved_by")
@@ -407,15 +248,6 @@ class GateConditionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("review", "owner", "resolved_by")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Mark selected conditions met"))
     def meet_selected(self, request, queryset):

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "feedback",
     "notifications",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -5,16 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from core import roles
 from feedback.services.guidance import guidance_publish
 from promises import services as ps
-from promises.models import PromiseState, ServicePromise, TransitionLog
+from promises.models import Customer, PromiseState, ServicePromise, TransitionLog
 from qualitygates import services as gs
 from tests.admin_support import count_queries, drive_promises, form_data, make_staff, open_review
-from tests.factories import CustomerFactory, all_checks_met
+from tests.factories import CustomerFactory, UserFactory, all_checks_met
 
 User = get_user_model()
 
@@ -249,6 +251,79 @@ def test_only_drafts_can_be_deleted(admin_client, make_promise, seller):
     assert response.status_code == 302
     assert list(ServicePromise.objects.values_list("pk", flat=True)) == [submitted.pk]
 
+
+DELETE_PERMISSIONS = ("view_servicepromise", "change_servicepromise", "delete_servicepromise")
+
+
+@pytest.fixture
+def colleague(db):
+    """Another sales maker, with the admin's delete permission on promises."""
+    return make_staff(UserFactory(username="colleague", teams=[roles.SALES]), *DELETE_PERMISSIONS)
+
+
+def test_the_admin_cannot_delete_another_makers_draft(client, make_promise, colleague):
+    # Given a seller's draft and a colleague who may delete promises in the admin
+    draft = make_promise()
+    client.force_login(colleague)
+    # When the colleague confirms its deletion
+    response = client.post(reverse("admin:promises_servicepromise_delete", args=[draft.pk]), {"post": "yes"},
+                           follow=True)
+    # Then promise_delete's owner-or-manager rule is shown and the draft, without a deletion logged, stays
+    assert response.status_code == 200
+    assert any("Only the promise's owner or a manager" in m for m in messages_of(response))
+    assert ServicePromise.objects.filter(pk=draft.pk).exists()
+    assert not LogEntry.objects.filter(object_id=str(draft.pk), action_flag=DELETION).exists()
+
+
+def test_the_bulk_delete_cannot_delete_another_makers_draft(client, make_promise, colleague):
+    drafts = [make_promise(title=f"Delivery in 10 working days #{i}") for i in range(2)]
+    client.force_login(colleague)
+    changelist = reverse("admin:promises_servicepromise_changelist")
+    selected = {"action": "delete_selected", "_selected_action": [p.pk for p in drafts]}
+    # The confirmation page is Django's
+    assert "Are you sure" in client.post(changelist, selected).content.decode()
+    # When the colleague confirms, each draft is refused by promise_delete
+    response = client.post(changelist, {**selected, "post": "yes"}, follow=True)
+    texts = messages_of(response)
+    assert [t for t in texts if "Only the promise's owner or a manager" in t] and len(texts) == 2
+    assert ServicePromise.objects.count() == 2
+
+
+@pytest.mark.parametrize("who", ["owner", "manager"])
+def test_the_owner_or_a_manager_deletes_a_draft_single_and_bulk(who, client, make_promise, seller, manager):
+    user = make_staff(seller if who == "owner" else manager, *DELETE_PERMISSIONS)
+    single, *bulk = [make_promise(title=f"Hotline answers within 60 seconds #{i}") for i in range(3)]
+    client.force_login(user)
+    response = client.post(reverse("admin:promises_servicepromise_delete", args=[single.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert LogEntry.objects.filter(object_id=str(single.pk), action_flag=DELETION, user=user).exists()
+    response = client.post(reverse("admin:promises_servicepromise_changelist"), {
+        "action": "delete_selected", "_selected_action": [p.pk for p in bulk], "post": "yes"}, follow=True)
+    assert any(m.startswith("Deleted: 2") for m in messages_of(response))
+    assert not ServicePromise.objects.exists()
+
+
+def test_the_bulk_delete_keeps_submitted_promises(admin_client, make_promise, seller):
+    draft, submitted = make_promise(), make_promise()
+    ps.promise_submit(promise_id=submitted.pk, user=seller)
+    response = admin_client.post(reverse("admin:promises_servicepromise_changelist"), {
+        "action": "delete_selected", "_selected_action": [draft.pk, submitted.pk], "post": "yes"}, follow=True)
+    texts = messages_of(response)
+    assert any(t.startswith("Deleted: 1") for t in texts)
+    assert any(t.startswith(f"#{submitted.pk}:") and "Only a draft can be deleted" in t for t in texts)
+    assert list(ServicePromise.objects.values_list("pk", flat=True)) == [submitted.pk]
+
+
+def test_a_customer_added_in_the_admin_is_recorded_through_the_service(client, service_user):
+    # Given a gatekeeper with the model permission, who is no promise maker
+    make_staff(service_user, "add_customer", "view_customer")
+    client.force_login(service_user)
+    response = client.post(reverse("admin:promises_customer_add"), {
+        "name": "Brandt Maschinenbau GmbH", "segment": "Industrie", "email": "", "language": "de",
+        "crm_reference": ""}, follow=True)
+    # Then the rule is shown and no customer was recorded
+    assert any("Only sales, marketing, presales or managers record customers" in m for m in messages_of(response))
+    assert not Customer.objects.exists()
 
 
 def test_submit_page_asks_for_the_categorys_guidance_and_passes_the_acknowledgement(

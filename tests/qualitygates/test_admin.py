@@ -37,6 +37,8 @@ CHANGELISTS = ["qualitygates_gateplan", "qualitygates_gatedefinition", "qualityg
                "notifications_outboxevent"]
 LIST_QUERY_BOUND = 12
 REVIEW_PERMISSIONS = ("view_gatereview", "view_gatecondition", "view_servicepromise")
+PLAN_PERMISSIONS = ("view_gateplan", "change_gateplan", *(f"{action}_{model}" for model in ("gatedefinition", "gatecriterion")
+                                                       for action in ("view", "add", "change", "delete")))
 
 
 @pytest.fixture
@@ -94,6 +96,7 @@ def test_change_pages_load(name, admin_client, make_promise, seller, service_use
 
 def test_a_gate_plan_is_edited_with_its_gates_and_criteria_nested(admin_client, category):
     plan = GatePlan.objects.get(category=category)
+    criterion_ids = list(GateCriterion.objects.filter(definition__plan=plan).values_list("pk", flat=True))
     url = reverse("admin:qualitygates_gateplan_change", args=[plan.pk])
     page = admin_client.get(url)
     body = page.content.decode()
@@ -109,6 +112,129 @@ def test_a_gate_plan_is_edited_with_its_gates_and_criteria_nested(admin_client, 
     assert "Technician coverage in the region confirmed" in texts
     assert "Feasibility: capacity confirmed" not in texts
     assert len(texts) == 8
+    # No promise uses the plan yet, so it was edited in place: still one version, the same rows
+    assert GatePlan.objects.filter(category=category).count() == 1
+    assert GateCriterion.objects.filter(definition__plan=plan, text="Technician coverage in the region confirmed",
+                                        pk__in=criterion_ids).exists()
+
+
+def rewrite_criterion(client, url: str, old: str, new: str):
+    """Post the plan page as the browser sends it, with one criterion's text rewritten."""
+    data = form_data(client.get(url).content.decode())
+    [field] = [k for k, v in data.items() if v == [old]]
+    data[field] = [new]
+    return client.post(url, data, follow=True)
+
+
+def test_editing_a_plan_in_use_creates_a_new_version_and_running_promises_keep_theirs(
+        client, manager, category, make_promise, seller):
+    make_staff(manager, *PLAN_PERMISSIONS)
+    client.force_login(manager)
+    # Given a plan a promise was submitted with
+    plan = GatePlan.objects.get(category=category)
+    running = make_promise()
+    ps.promise_submit(promise_id=running.pk, user=seller)
+    snapshot = sorted(GateReview.objects.filter(promise=running).values_list("name", "checks__text"))
+    criteria_before = sorted(GateCriterion.objects.filter(definition__plan=plan).values_list("pk", "text"))
+    # When a manager rewrites one of its criteria on the plan page
+    url = reverse("admin:qualitygates_gateplan_change", args=[plan.pk])
+    assert "saving creates version 2" in client.get(url).content.decode()
+    response = rewrite_criterion(client, url, "Feasibility: capacity confirmed",
+                                 "Technician coverage in the region confirmed")
+    # Then the change is version 2 of the plan, and the manager is told so
+    assert response.status_code == 200
+    assert any("saved as version 2" in m for m in messages_of(response))
+    new_plan = GatePlan.objects.get(category=category, version=2)
+    texts = set(GateCriterion.objects.filter(definition__plan=new_plan).values_list("text", flat=True))
+    assert "Technician coverage in the region confirmed" in texts and len(texts) == 8
+    assert new_plan.definitions.count() == 4
+    # And version 1, the running promise's plan and its gate snapshot are untouched
+    assert sorted(GateCriterion.objects.filter(definition__plan=plan).values_list("pk", "text")) == criteria_before
+    running.refresh_from_db()
+    assert running.gate_plan_id == plan.pk
+    assert sorted(GateReview.objects.filter(promise=running).values_list("name", "checks__text")) == snapshot
+    # A promise submitted now gets the new version
+    later = make_promise()
+    ps.promise_submit(promise_id=later.pk, user=seller)
+    later.refresh_from_db()
+    assert later.gate_plan_id == new_plan.pk
+    assert GateReview.objects.filter(promise=later, checks__text="Technician coverage in the region confirmed").exists()
+    # And the superseded version is history: read-only
+    page = client.get(url).content.decode()
+    assert 'name="_save"' not in page
+    assert client.post(url, form_data(page)).status_code == 403
+
+
+def test_an_unused_plan_is_edited_in_place_gates_and_criteria_removed_and_added(admin_client, category):
+    plan = GatePlan.objects.get(category=category)
+    url = reverse("admin:qualitygates_gateplan_change", args=[plan.pk])
+    data = form_data(admin_client.get(url).content.decode())
+    # When the last gate is removed and a criterion is added to the first one
+    prefix = next(k for k in data if k.endswith("TOTAL_FORMS") and "criteria" not in k).removesuffix("TOTAL_FORMS")
+    last = int(data[f"{prefix}TOTAL_FORMS"][0]) - 1
+    data[f"{prefix}{last}-DELETE"] = ["on"]
+    assert data[f"{prefix}0-name"] == ["Feasibility"]
+    criteria = f"{prefix}0-criteria-"
+    added = int(data[f"{criteria}TOTAL_FORMS"][0])
+    data[f"{criteria}TOTAL_FORMS"] = [str(added + 1)]
+    data.update({f"{criteria}{added}-order": ["3"], f"{criteria}{added}-text": ["Spare parts in the depot"],
+                 f"{criteria}{added}-requirement": ["should"], f"{criteria}{added}-weight": ["1"]})
+    response = admin_client.post(url, data)
+    # Then the same plan changed: no new version, the gate is gone, the criterion is there
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert GatePlan.objects.filter(category=category).count() == 1
+    removed = data[f"{prefix}{last}-name"][0]
+    names = set(plan.definitions.values_list("name", flat=True))
+    assert names == {"Feasibility", "Legal check", "Delivery readiness", "Fulfilment verified"} - {removed}
+    assert plan.definitions.get(name="Feasibility").criteria.filter(text="Spare parts in the depot").exists()
+
+
+def test_saving_a_plan_in_use_unchanged_creates_no_version(admin_client, category, make_promise, seller):
+    plan = GatePlan.objects.get(category=category)
+    ps.promise_submit(promise_id=make_promise().pk, user=seller)
+    url = reverse("admin:qualitygates_gateplan_change", args=[plan.pk])
+    assert admin_client.post(url, form_data(admin_client.get(url).content.decode())).status_code == 302
+    assert GatePlan.objects.filter(category=category).count() == 1
+
+
+def test_only_managers_save_gate_plans(client, service_user, category):
+    make_staff(service_user, *PLAN_PERMISSIONS)
+    client.force_login(service_user)
+    plan = GatePlan.objects.get(category=category)
+    url = reverse("admin:qualitygates_gateplan_change", args=[plan.pk])
+    response = rewrite_criterion(client, url, "Feasibility: capacity confirmed", "Anything goes")
+    assert any("Only managers configure gate plans" in m for m in messages_of(response))
+    assert not GateCriterion.objects.filter(text="Anything goes").exists()
+
+
+def test_a_gate_plan_added_in_the_admin_is_the_categorys_next_version(admin_client, category):
+    url = reverse("admin:qualitygates_gateplan_add")
+    data = form_data(admin_client.get(url).content.decode())
+    prefix = next(k for k in data if k.endswith("TOTAL_FORMS") and "criteria" not in k).removesuffix("TOTAL_FORMS")
+    service = Group.objects.get(name=roles.SERVICE)
+    data.update({"category": [str(category.pk)], "name": ["Lean plan"], "change_note": ["One gate only"],
+                 f"{prefix}TOTAL_FORMS": ["1"], f"{prefix}0-order": ["1"], f"{prefix}0-name": ["Capacity"],
+                 f"{prefix}0-step": ["approval"], f"{prefix}0-owning_team": [str(service.pk)],
+                 f"{prefix}0-decision_hours": ["8"], f"{prefix}0-description": [""],
+                 f"{prefix}0-criteria-TOTAL_FORMS": ["1"], f"{prefix}0-criteria-INITIAL_FORMS": ["0"],
+                 f"{prefix}0-criteria-0-order": ["1"], f"{prefix}0-criteria-0-text": ["Technician free"],
+                 f"{prefix}0-criteria-0-requirement": ["must"], f"{prefix}0-criteria-0-weight": ["1"]})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    plan = GatePlan.objects.get(category=category, version=2)
+    assert [(d.name, [c.text for c in d.criteria.all()]) for d in plan.definitions.all()] == [
+        ("Capacity", ["Technician free"])]
+
+
+def test_gates_and_criteria_are_edited_only_on_their_plans_page(admin_client, category):
+    criterion = GateCriterion.objects.filter(definition__plan__category=category).first()
+    for name, obj in (("gatedefinition", criterion.definition), ("gatecriterion", criterion)):
+        assert admin_client.get(reverse(f"admin:qualitygates_{name}_add")).status_code == 403
+        assert admin_client.get(reverse(f"admin:qualitygates_{name}_delete", args=[obj.pk])).status_code == 403
+        page = admin_client.get(reverse(f"admin:qualitygates_{name}_change", args=[obj.pk]))
+        assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    plan = criterion.definition.plan
+    assert admin_client.get(reverse("admin:qualitygates_gateplan_delete", args=[plan.pk])).status_code == 403
 
 
 def test_a_team_is_edited_with_its_working_calendar(admin_client, db):

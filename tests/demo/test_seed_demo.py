@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import roles
-from core.demo import ADMIN_USERNAME, DEMO_USERS, demo_password
+from demo.people import ADMIN_USERNAME, DEMO_USERS, demo_password
 from notifications.models import OutboxEvent
 from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise, TransitionLog
 from qualitygates.models import (

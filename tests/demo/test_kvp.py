@@ -1,23 +1,27 @@
 """The KVP demo data: realistic content through the services, loaded once.
 
-seed_demo itself is exercised by tests/core; here the KVP part runs on the demo's teams, users and
-categories alone, which keeps it fast."""
+seed_demo as a whole is exercised by test_seed_demo.py; here the KVP part runs on the demo's teams,
+users and categories alone, which keeps it fast."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
-from core.demo import seed_categories, seed_teams, seed_users
-from feedback.demo import seed_kvp
+from demo.catalogue import seed_categories
+from demo.clock import DemoClock
+from demo.kvp import seed_kvp
+from demo.people import seed_teams, seed_users
 from feedback.models import Feedback, Guidance, ImprovementItem
 from qualitygates.models import GatePlan
 
 
 def test_seed_kvp_adds_content_in_every_state_once(db):
-    teams = seed_teams(timezone.localdate())
-    users, categories = seed_users(teams), seed_categories(teams)
+    clock = DemoClock(timezone.now())
+    teams = seed_teams(today=clock.today)
+    users = seed_users(teams=teams)
+    categories = seed_categories(teams=teams, manager=users["manager"], clock=clock)
 
-    seed_kvp(users=users, categories=categories)
+    seed_kvp(users=users, categories=categories, clock=clock)
 
     states = set(ImprovementItem.objects.values_list("state", flat=True))
     assert states == {"proposed", "accepted", "planned", "in_progress", "checking", "standardized", "rejected"}
@@ -26,5 +30,5 @@ def test_seed_kvp_adds_content_in_every_state_once(db):
     assert GatePlan.objects.filter(category__slug="on-site-service-response").count() == 2
     counts = (Feedback.objects.count(), ImprovementItem.objects.count(), Guidance.objects.count())
 
-    seed_kvp(users=users, categories=categories)
+    seed_kvp(users=users, categories=categories, clock=clock)
     assert (Feedback.objects.count(), ImprovementItem.objects.count(), Guidance.objects.count()) == counts

@@ -1,4 +1,4 @@
-"""The KVP part of the demo (called by core.demo.seed_demo after the promises exist): feedback from
+"""The KVP part of the demo (seeded after the promises exist): feedback from
 several channels, improvement items in every state, guidance on categories and one changed gate
 criterion (a second plan version) — all through the services, as managers would do it.
 
@@ -11,15 +11,15 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from core import roles
+from feedback.models import Feedback, ImprovementItem
+from feedback.services import improvements
+from feedback.services.intake import feedback_record
 from promises.models import PromiseState, ServicePromise
 from qualitygates.selectors import gate_plan_current
 
-from .models import Feedback, ImprovementItem
-from .services import improvements
-from .services.intake import feedback_record
+from .clock import DemoClock
 
 MARKER = "DEMO-FB-"
 
@@ -42,49 +42,52 @@ FEEDBACK = [
 ]
 
 
-def _plan(item, manager, owner, today, *, metric, baseline, target, budget):
-    improvements.improvement_plan(
-        item_id=item.pk, user=manager, owner=owner, priority="high", start_date=today,
+def _plan(item, manager, owner, clock: DemoClock, *, metric, baseline, target, budget):
+    today = clock.today
+    clock.call(
+        improvements.improvement_plan, item_id=item.pk, user=manager, owner=owner, priority="high",
+        start_date=today,
         due_date=today + dt.timedelta(days=60), budget=Decimal(budget), target_metric=metric,
         baseline_value=Decimal(baseline), target_value=Decimal(target),
         target_deadline=today + dt.timedelta(days=180))
 
 
-def seed_kvp(*, users: dict, categories: dict) -> dict[str, int]:
+def seed_kvp(*, users: dict, categories: dict, clock: DemoClock) -> dict[str, int]:
     if Feedback.objects.filter(external_reference__startswith=MARKER).exists():
         return {"kvp_feedback": 0, "kvp_improvements": 0}
     manager, service, sales = users["manager"], users[roles.SERVICE], users[roles.SALES]
-    today = timezone.localdate()
     with transaction.atomic():
         feedback = []
         for n, (slug, kind, channel, severity, csat, nps, text, link) in enumerate(FEEDBACK, start=1):
             category = categories[slug]
             promise = (ServicePromise.objects.filter(category=category, state=PromiseState.BROKEN)
                        .order_by("pk").first() if link else None)
-            feedback.append(feedback_record(
-                user=service, kind=kind, channel=channel, severity=severity, csat_score=csat, nps_score=nps,
+            feedback.append(clock.call(
+                feedback_record, user=service, kind=kind, channel=channel, severity=severity,
+                csat_score=csat, nps_score=nps,
                 text=text, promise=promise,
                 category=None if promise else category, external_reference=f"{MARKER}{n:03d}",
-                received_at=timezone.now() - dt.timedelta(days=3 * n)))
+                received_at=clock.now - dt.timedelta(days=3 * n)))
 
         def propose(title, slug, description, feedback_ids=(), user=manager):
-            return improvements.improvement_propose(user=user, title=title, description=description,
-                                                category_ids=[categories[slug].pk], feedback_ids=feedback_ids)
+            return clock.call(improvements.improvement_propose, user=user, title=title, description=description,
+                              category_ids=[categories[slug].pk], feedback_ids=feedback_ids)
 
         # Standardized with a changed gate criterion: the on-site plan gets a second version.
         onsite = propose("Technikerkapazität vor der Zusage prüfen", "on-site-service-response",
                          "Zusagen von 4 Stunden wurden gegeben, obwohl in der Region kein Techniker frei war.",
                          [feedback[0].pk, feedback[1].pk])
-        improvements.improvement_accept(item_id=onsite.pk, user=manager, comment="Häufigster Beschwerdegrund.")
-        _plan(onsite, manager, service, today, metric="Anteil eingehaltener 4-h-Zusagen (%)", baseline="62",
+        clock.call(improvements.improvement_accept, item_id=onsite.pk, user=manager,
+                   comment="Häufigster Beschwerdegrund.")
+        _plan(onsite, manager, service, clock, metric="Anteil eingehaltener 4-h-Zusagen (%)", baseline="62",
               target="90", budget="4000")
-        improvements.improvement_start(item_id=onsite.pk, user=service)
-        improvements.improvement_check(item_id=onsite.pk, user=service, measured_value=Decimal("86"),
-                                   note="Pilot in Bayern: 86 % nach acht Wochen.")
+        clock.call(improvements.improvement_start, item_id=onsite.pk, user=service)
+        clock.call(improvements.improvement_check, item_id=onsite.pk, user=service, measured_value=Decimal("86"),
+                   note="Pilot in Bayern: 86 % nach acht Wochen.")
         first_gate = gate_plan_current(category_id=categories["on-site-service-response"].pk).definitions.order_by(
             "order").first()
-        improvements.improvement_standardize(
-            item_id=onsite.pk, user=manager,
+        clock.call(
+            improvements.improvement_standardize, item_id=onsite.pk, user=manager,
             guidance_text="4-Stunden-Zusagen nur nach Blick in die Einsatzplanung der Region; außerhalb der "
                           "Ballungsräume den nächsten Werktag zusagen.",
             criteria_changes=[{"definition_id": first_gate.pk, "requirement": "must",
@@ -93,47 +96,47 @@ def seed_kvp(*, users: dict, categories: dict) -> dict[str, int]:
         # Standardized with guidance only.
         hotline = propose("Rückrufoption für die Hotline", "hotline-24-7",
                           "Spitzen montags 8–10 Uhr sprengen die 60-Sekunden-Zusage.", [feedback[3].pk, feedback[4].pk])
-        improvements.improvement_accept(item_id=hotline.pk, user=manager)
-        _plan(hotline, manager, service, today, metric="mittlere Wartezeit (min)", baseline="2", target="1",
+        clock.call(improvements.improvement_accept, item_id=hotline.pk, user=manager)
+        _plan(hotline, manager, service, clock, metric="mittlere Wartezeit (min)", baseline="2", target="1",
               budget="12000")
-        improvements.improvement_start(item_id=hotline.pk, user=manager)
-        improvements.improvement_check(item_id=hotline.pk, user=manager, measured_value=Decimal("0.9"))
-        improvements.improvement_standardize(
-            item_id=hotline.pk, user=manager,
+        clock.call(improvements.improvement_start, item_id=hotline.pk, user=manager)
+        clock.call(improvements.improvement_check, item_id=hotline.pk, user=manager, measured_value=Decimal("0.9"))
+        clock.call(
+            improvements.improvement_standardize, item_id=hotline.pk, user=manager,
             guidance_text="'Erreichbar in 60 Sekunden' nur mit aktivierter Rückrufoption zusagen; Spitzenzeiten "
                           "montags 8–10 Uhr ausdrücklich ausnehmen.")
 
         migration = propose("Checkliste für Anhänge bei Datenmigrationen", "data-migration",
                             "Anhänge und Altarchive werden beim Export vergessen.", [feedback[5].pk])
-        improvements.improvement_accept(item_id=migration.pk, user=manager)
-        _plan(migration, manager, service, today, metric="unvollständige Migrationen pro Quartal", baseline="4",
+        clock.call(improvements.improvement_accept, item_id=migration.pk, user=manager)
+        _plan(migration, manager, service, clock, metric="unvollständige Migrationen pro Quartal", baseline="4",
               target="1", budget="1500")
-        improvements.improvement_start(item_id=migration.pk, user=service)
-        improvements.improvement_check(item_id=migration.pk, user=service, measured_value=Decimal("2"),
-                                   note="Noch nicht am Ziel; zweite Runde nötig?")
+        clock.call(improvements.improvement_start, item_id=migration.pk, user=service)
+        clock.call(improvements.improvement_check, item_id=migration.pk, user=service, measured_value=Decimal("2"),
+                   note="Noch nicht am Ziel; zweite Runde nötig?")
 
         parts = propose("Ersatzteillager Süd", "delivery-lead-time",
                         "Ersatzteile für Süddeutschland kommen aus Hamburg.")
-        improvements.improvement_accept(item_id=parts.pk, user=manager)
-        _plan(parts, manager, users[roles.DELIVERY], today, metric="Lieferzeit Süd (Werktage)", baseline="7",
+        clock.call(improvements.improvement_accept, item_id=parts.pk, user=manager)
+        _plan(parts, manager, users[roles.DELIVERY], clock, metric="Lieferzeit Süd (Werktage)", baseline="7",
               target="4", budget="25000")
-        improvements.improvement_start(item_id=parts.pk, user=manager)
+        clock.call(improvements.improvement_start, item_id=parts.pk, user=manager)
 
         reminder = propose("Wartungstermine zwei Wochen vorher bestätigen", "preventive-maintenance",
                            "Kunden sind am Wartungstag oft nicht vorbereitet.")
-        improvements.improvement_accept(item_id=reminder.pk, user=manager)
-        _plan(reminder, manager, service, today, metric="verschobene Wartungstermine (%)", baseline="18",
+        clock.call(improvements.improvement_accept, item_id=reminder.pk, user=manager)
+        _plan(reminder, manager, service, clock, metric="verschobene Wartungstermine (%)", baseline="18",
               target="5", budget="800")
 
         survey = propose("Kundenumfrage nach jeder Lieferung", "delivery-lead-time",
                          "Mehr Rückmeldungen als nur Beschwerden.")
-        improvements.improvement_accept(item_id=survey.pk, user=manager)
+        clock.call(improvements.improvement_accept, item_id=survey.pk, user=manager)
 
         propose("Angebotsvorlage mit realistischen Reaktionszeiten", "on-site-service-response",
                 "Vertrieb nutzt noch die alte Vorlage mit 2 Stunden.", user=sales)
 
         weekend = propose("Wochenend-Bereitschaft für alle Regionen", "on-site-service-response",
                           "Rund-um-die-Uhr-Bereitschaft überall.", user=sales)
-        improvements.improvement_reject(item_id=weekend.pk, user=manager,
-                                    comment="Zu teuer für den Nutzen; Zusagen werden stattdessen eingeschränkt.")
+        clock.call(improvements.improvement_reject, item_id=weekend.pk, user=manager,
+                   comment="Zu teuer für den Nutzen; Zusagen werden stattdessen eingeschränkt.")
     return {"kvp_feedback": len(feedback), "kvp_improvements": ImprovementItem.objects.count()}

@@ -1,4 +1,4 @@
-"""Load the demo data set (core/demo.py). Safe to run again: nothing is duplicated."""
+"""Load the demo data set (demo/seed.py). Safe to run again: nothing is duplicated."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from core.demo import ADMIN_USERNAME, DEMO_USERS, demo_password, seed_demo
+from demo.people import ADMIN_USERNAME, DEMO_USERS, demo_password
+from demo.seed import seed_demo
 
 
 class Command(BaseCommand):

@@ -1,0 +1,147 @@
+"""Gate plan edits as managers make them on the plan page: the whole plan (gates and their criteria)
+at once.
+
+A plan no promise was submitted with is edited in place. Once a promise uses it, an edit becomes a
+new version of the plan instead, as the KVP loop's revisions do (versioning.py): promises submitted
+afterwards get the new version, running promises keep the plan and the gate snapshot they started
+with. Only the current version of a category's plan can be edited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from core.errors import CommonErrorCode, Conflict, NotAllowed, NotFound, ValidationFailed
+from core.roles import is_manager
+from promises.models import PromiseCategory
+
+from .models import GateCriterion, GateDefinition, GatePlan
+
+
+@dataclass(frozen=True)
+class CriterionDraft:
+    """One criterion as the plan page submits it; `criterion_id` names the row it edits, if any."""
+
+    order: int
+    text: str
+    requirement: str
+    weight: int
+    criterion_id: int | None = None
+
+
+@dataclass(frozen=True)
+class GateDraft:
+    """One gate definition with its criteria; `definition_id` names the row it edits, if any."""
+
+    order: int
+    name: str
+    step: str
+    owning_team: Group
+    decision_hours: int
+    description: str
+    criteria: tuple[CriterionDraft, ...]
+    definition_id: int | None = None
+
+
+def _require_manager(user) -> None:
+    if not is_manager(user):
+        raise NotAllowed(_("Only managers configure gate plans."), code=CommonErrorCode.NOT_MANAGER)
+
+
+def _definition_fields(gate: GateDraft) -> dict:
+    return {"order": gate.order, "name": gate.name, "step": gate.step, "owning_team": gate.owning_team,
+            "decision_hours": gate.decision_hours, "description": gate.description}
+
+
+def _criterion_fields(criterion: CriterionDraft) -> dict:
+    return {"order": criterion.order, "text": criterion.text, "requirement": criterion.requirement,
+            "weight": criterion.weight}
+
+
+def _create_gates(plan: GatePlan, gates: Sequence[GateDraft]) -> None:
+    for gate in gates:
+        definition = GateDefinition.objects.create(plan=plan, **_definition_fields(gate))
+        GateCriterion.objects.bulk_create(
+            [GateCriterion(definition=definition, **_criterion_fields(c)) for c in gate.criteria])
+
+
+def _edit_gates_in_place(plan: GatePlan, gates: Sequence[GateDraft]) -> None:
+    definitions = {d.pk: d for d in plan.definitions.prefetch_related("criteria")}
+    unknown = [g.definition_id for g in gates if g.definition_id is not None and g.definition_id not in definitions]
+    if unknown:
+        raise ValidationFailed(_("Gates %(ids)s are not part of the plan '%(plan)s'.")
+                               % {"ids": unknown, "plan": plan.name})
+    GateDefinition.objects.filter(plan=plan).exclude(
+        pk__in=[g.definition_id for g in gates if g.definition_id is not None]).delete()
+    for gate in gates:
+        if gate.definition_id is None:
+            _create_gates(plan, [gate])
+            continue
+        definition = definitions[gate.definition_id]
+        for field, value in _definition_fields(gate).items():
+            setattr(definition, field, value)
+        definition.save()
+        criteria = {c.pk: c for c in definition.criteria.all()}
+        kept = [c.criterion_id for c in gate.criteria if c.criterion_id is not None]
+        if set(kept) - set(criteria):
+            raise ValidationFailed(_("Criteria %(ids)s are not criteria of the gate '%(gate)s'.")
+                                   % {"ids": sorted(set(kept) - set(criteria)), "gate": definition.name})
+        definition.criteria.exclude(pk__in=kept).delete()
+        for draft in gate.criteria:
+            if draft.criterion_id is None:
+                GateCriterion.objects.create(definition=definition, **_criterion_fields(draft))
+                continue
+            criterion = criteria[draft.criterion_id]
+            for field, value in _criterion_fields(draft).items():
+                setattr(criterion, field, value)
+            criterion.save()
+
+
+def gate_plan_create(*, user, category: PromiseCategory, name: str, change_note: str,
+                     gates: Sequence[GateDraft]) -> GatePlan:
+    """A new plan for the category; it becomes the category's current version."""
+    _require_manager(user)
+    try:
+        with transaction.atomic():
+            latest = (GatePlan.objects.filter(category=category).order_by("-version")
+                      .values_list("version", flat=True).first())
+            plan = GatePlan.objects.create(category=category, version=(latest or 0) + 1, name=name,
+                                           change_note=change_note)
+            _create_gates(plan, gates)
+    except IntegrityError as exc:
+        raise Conflict(_("Another plan of this category was saved at the same moment; reload and try again.")
+                       ) from exc
+    return plan
+
+
+def gate_plan_edit(*, user, plan_id: int, name: str, change_note: str, gates: Sequence[GateDraft]) -> GatePlan:
+    """The plan as edited: the same plan while unused, else its next version. Returns the plan saved."""
+    _require_manager(user)
+    try:
+        with transaction.atomic():
+            plan = GatePlan.objects.select_for_update().filter(pk=plan_id).first()
+            if plan is None:
+                raise NotFound(_("Gate plan %(id)s does not exist.") % {"id": plan_id})
+            latest = (GatePlan.objects.filter(category_id=plan.category_id).order_by("-version")
+                      .values_list("version", flat=True).first())
+            if latest != plan.version:
+                raise Conflict(_("Plan '%(plan)s' v%(version)s is not the current version (v%(latest)s); "
+                                 "changes apply to the current version.")
+                               % {"plan": plan.name, "version": plan.version, "latest": latest})
+            if plan.promises.exists():
+                new_plan = GatePlan.objects.create(category_id=plan.category_id, version=plan.version + 1,
+                                                   name=name, change_note=change_note)
+                _create_gates(new_plan, gates)
+                return new_plan
+            plan.name, plan.change_note = name, change_note
+            plan.save(update_fields=["name", "change_note"])
+            _edit_gates_in_place(plan, gates)
+    except IntegrityError as exc:
+        # Two edits of the same plan in use at once: the (category, version) key lets one win.
+        raise Conflict(_("The plan was changed at the same moment; reload and try again.")) from exc
+    return plan
