@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from core import roles
-from feedback.selectors import guidance_current
+from feedback.selectors.guidance import guidance_current
 from promises import services as ps
 from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise
 from qualitygates import services as gs
