@@ -30,8 +30,12 @@ from feedback.selectors import guidance_current
 from promises import services as promise_services
 from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise
 from qualitygates import services as gate_services
+from qualitygates.checks import CheckInput
+from qualitygates.conditions import ConditionInput
 from qualitygates.models import (
     CalendarClosure,
+    CheckResult,
+    Decision,
     GateCondition,
     GateCriterion,
     GateDefinition,
@@ -436,9 +440,9 @@ class Demo:
             else:
                 # Should-criteria are where real reviews differ: some met, some missed, some moot.
                 result = ("met", "not_met", "na")[(variant + i) % 3]
-            checks.append({"check": check.pk, "result": result,
-                           "note": "Not relevant for this customer." if result == "na" else ""})
-        gate_services.gate_decide(review_id=review.pk, user=self.decider(review), decision=decision,
+            checks.append(CheckInput(check_id=check.pk, result=CheckResult(result),
+                                     note="Not relevant for this customer." if result == "na" else ""))
+        gate_services.gate_decide(review_id=review.pk, user=self.decider(review), decision=Decision(decision),
                                   comment=comment, checks=checks, conditions=list(conditions))
         return review
 
@@ -493,10 +497,10 @@ class Demo:
             return
         conditions = []
         if n % 4 == 1:
-            conditions = [{"description": "Second technician for the region hired and onboarded",
-                           "owner": self.users[roles.SERVICE].pk,
-                           # after the real now: a demo condition lapses only if nobody meets it
-                           "due_at": self.real_now + dt.timedelta(days=30 + n)}]
+            conditions = [ConditionInput(description="Second technician for the region hired and onboarded",
+                                         owner=self.users[roles.SERVICE],
+                                         # after the real now: a demo condition lapses only if nobody meets it
+                                         due_at=self.real_now + dt.timedelta(days=30 + n))]
         self.decide(promise, "go", "Feasible with the current team.", variant=n, conditions=conditions)
         self.pass_step(promise, A, variant=n)
         if target == S.APPROVED:
@@ -525,10 +529,10 @@ class Demo:
             return
         self.clock.advance(days=7)  # the delivery itself
         if target == S.BROKEN:
-            promise_services.promise_verify(promise_id=promise.pk, user=owner, actual_value=spec.missed_value,
+            promise_services.promise_verify(promise_id=promise.pk, user=owner, actual_value=Decimal(spec.missed_value),
                                             reason=spec.broken_reason)
         else:
-            promise_services.promise_verify(promise_id=promise.pk, user=owner, actual_value=spec.kept_value,
+            promise_services.promise_verify(promise_id=promise.pk, user=owner, actual_value=Decimal(spec.kept_value),
                                             reason="Kept as promised.")
         refresh()
         if target in (S.FULFILLED, S.BROKEN):

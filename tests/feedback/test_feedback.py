@@ -93,7 +93,7 @@ def test_a_kept_promise_records_no_broken_feedback(outcome):
 def test_a_refused_verification_leaves_no_feedback(deliver, seller):
     promise = deliver()
     with pytest.raises(ValidationFailed, match="reason"):
-        ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="6", reason="  ")
+        ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("6"), reason="  ")
     promise.refresh_from_db()
     assert promise.state == PromiseState.IN_DELIVERY
     assert not Feedback.objects.exists()
