@@ -15,6 +15,7 @@ from promises.customer_view import customer_status
 from promises.models import PromiseState, TransitionLog
 from qualitygates import services as gs
 from qualitygates import tasks
+from qualitygates.conditions import ConditionInput
 from qualitygates.models import ConditionState, GateCondition, GateReview, ReviewState
 from tests.factories import all_checks_met
 from tests.gate_flow import (
@@ -365,8 +366,8 @@ def go_with_condition(promise, decider, owner, due_at):
     review = open_review(promise)
     gs.gate_decide(review_id=review.pk, user=decider, decision="go", checks=all_checks_met(review),
                    comment="Go, provided the spare-parts stock is set up",
-                   conditions=[{"description": "Spare-parts stock in Munich set up", "owner": owner.pk,
-                                "due_at": due_at}])
+                   conditions=[ConditionInput(description="Spare-parts stock in Munich set up", owner=owner,
+                                              due_at=due_at)])
     return GateCondition.objects.get(review=review)
 
 

@@ -11,7 +11,12 @@ from decimal import Decimal
 import pytest
 
 from promises import services as ps
-from promises.serializers import PromiseUpdateSerializer, PromiseWriteSerializer, SubmitSerializer, VerifySerializer
+from promises.serializers import (
+    PromiseUpdateSerializer,
+    PromiseWriteSerializer,
+    SubmitSerializer,
+    VerifySerializer,
+)
 
 pytestmark = pytest.mark.django_db
 
