@@ -45,6 +45,8 @@ def _assert_error(response, status: int, code: str | None = None) -> dict:
     ("customer", -1),
     ("category", "abc"),
     ("channel", "pigeon"),
+    ("title", 42),                              # text is text: a number is not silently "42"
+    ("description", ["Liability capped"]),
 ])
 def test_bad_promise_input_is_400_and_writes_nothing(api, category, customer, field, value):
     # sent as escaped JSON, as a program would, so that even a lone surrogate arrives intact
@@ -207,3 +209,11 @@ def test_a_comment_that_is_not_text_is_400(api, make_promise, seller, comment):
     assert "comment" in body["fields"]
     gate.refresh_from_db()
     assert gate.state == "open"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [42, ["Stadtwerke"], None])
+def test_a_customer_name_that_is_not_text_is_400(api, name):
+    response = api("maker").post("/api/customers/", {"name": name}, format="json")
+    body = _assert_error(response, 400, "invalid")
+    assert "name" in body["fields"]
