@@ -3,6 +3,8 @@ parsing a request body into typed values once."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
@@ -25,7 +27,18 @@ class ApiMixin:
 
 
 def validated(serializer_class, data, **kwargs) -> dict:
-    """The request body parsed by `serializer_class` into typed values, or a 400 naming the fields."""
+    """The request body parsed by `serializer_class` into typed values, or a 400 naming the fields.
+
+    A field the serializer does not know is refused rather than dropped: a client that sends
+    `state` or misspells `comment` would otherwise believe it was heard. A serializer may name
+    its own refusal (`unknown_fields_error(names)`, e.g. the promise's `not_editable`)."""
     serializer = serializer_class(data=data, **kwargs)
+    if isinstance(data, Mapping):
+        writable = {name for name, field in serializer.fields.items() if not field.read_only}
+        unknown = sorted(str(name) for name in data if name not in writable)
+        if unknown:
+            refuse = getattr(serializer, "unknown_fields_error", None)
+            raise refuse(unknown) if refuse else ValidationError(
+                {name: _("Unknown field: this request does not take it.") for name in unknown})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from core.errors import ValidationFailed
+
+from .error_codes import ApiErrorCode
 
 
 def token_create(*, username: str, password: str, request=None) -> Token:
@@ -14,7 +17,7 @@ def token_create(*, username: str, password: str, request=None) -> Token:
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         # One message for unknown user, wrong password and inactive account: nothing to enumerate.
-        raise ValidationFailed("The username or password is wrong.", code="invalid_credentials")
+        raise ValidationFailed(_("The username or password is wrong."), code=ApiErrorCode.INVALID_CREDENTIALS)
     with transaction.atomic():
         Token.objects.filter(user=user).delete()
         return Token.objects.create(user=user)

@@ -4,16 +4,18 @@ from rest_framework.routers import DefaultRouter
 
 from feedback import api as kvp
 from notifications import api as notifications
+from promises import api as promises
+from qualitygates import api as gates
 
 from . import views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
-router.register("customers", views.CustomerViewSet, basename="customer")
-router.register("categories", views.CategoryViewSet, basename="category")
-router.register("promises", views.PromiseViewSet, basename="promise")
-router.register("gates", views.GateReviewViewSet, basename="gate")
-router.register("gate-conditions", views.GateConditionViewSet, basename="gate-condition")
+router.register("customers", promises.CustomerViewSet, basename="customer")
+router.register("categories", promises.CategoryViewSet, basename="category")
+router.register("promises", promises.PromiseViewSet, basename="promise")
+router.register("gates", gates.GateReviewViewSet, basename="gate")
+router.register("gate-conditions", gates.GateConditionViewSet, basename="gate-condition")
 router.register("inbox", notifications.InboxViewSet, basename="inbox")
 router.register("webhooks", notifications.WebhookViewSet, basename="webhook")
 router.register("feedback", kvp.FeedbackViewSet, basename="feedback")

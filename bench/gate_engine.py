@@ -74,7 +74,10 @@ def run(n: int, runs: int) -> None:
     from promises.models import Customer, PromiseCategory
     from qualitygates import selectors as gate_selectors
     from qualitygates import services as gs
+    from qualitygates.checks import CheckInput
+    from qualitygates.conditions import ConditionInput
     from qualitygates.models import (
+        CheckResult,
         GateCriterion,
         GateDefinition,
         GatePlan,
@@ -114,7 +117,7 @@ def run(n: int, runs: int) -> None:
 
     def go(promise, who, **kwargs):
         review = GateReview.objects.get(promise=promise, state="open")
-        checks = [{"check": c.pk, "result": "met"} for c in review.checks.all()]
+        checks = [CheckInput(check_id=c.pk, result=CheckResult.MET) for c in review.checks.all()]
         return gs.gate_decide(review_id=review.pk, user=who, decision="go", checks=checks, **kwargs)
 
     submit, decide, lifecycle = Timer(), Timer(), Timer()
@@ -131,7 +134,7 @@ def run(n: int, runs: int) -> None:
         ps.promise_commit(promise_id=promise.pk, user=seller)
         ps.promise_handover(promise_id=promise.pk, user=seller)
         go(promise, deliverer)
-        ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="3")
+        ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("3"))
         go(promise, servicer)
 
     for _ in range(max(10, n // 10)):
@@ -142,8 +145,8 @@ def run(n: int, runs: int) -> None:
     busy = create()
     ps.promise_submit(promise_id=busy.pk, user=seller)
     for _ in range(5):
-        go(busy, servicer, conditions=[{"description": "Stock", "owner": deliverer.pk,
-                                        "due_at": dt.datetime.now(dt.UTC) + dt.timedelta(days=3)}])
+        go(busy, servicer, conditions=[ConditionInput(description="Stock", owner=deliverer,
+                                                      due_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=3))])
         review = GateReview.objects.get(promise=busy, state="open")
         gs.gate_decide(review_id=review.pk, user=lawyer, decision="recycle", comment="Another round")
         ps.promise_resubmit(promise_id=busy.pk, user=seller)

@@ -19,7 +19,17 @@ from feedback.selectors.guidance import guidance_current
 from promises import services as ps
 from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise
 from qualitygates import services as gs
-from qualitygates.models import GateCondition, GateReview, GateStep, Requirement, ReviewState
+from qualitygates.checks import CheckInput
+from qualitygates.conditions import ConditionInput
+from qualitygates.models import (
+    CheckResult,
+    Decision,
+    GateCondition,
+    GateReview,
+    GateStep,
+    Requirement,
+    ReviewState,
+)
 
 from .clock import DemoClock
 
@@ -147,9 +157,9 @@ class Demo:
             else:
                 # Should-criteria are where real reviews differ: some met, some missed, some moot.
                 result = ("met", "not_met", "na")[(variant + i) % 3]
-            checks.append({"check": check.pk, "result": result,
-                           "note": "Not relevant for this customer." if result == "na" else ""})
-        self.clock.call(gs.gate_decide, review_id=review.pk, user=self.decider(review), decision=decision,
+            checks.append(CheckInput(check_id=check.pk, result=CheckResult(result),
+                                     note="Not relevant for this customer." if result == "na" else ""))
+        self.clock.call(gs.gate_decide, review_id=review.pk, user=self.decider(review), decision=Decision(decision),
                         comment=comment, checks=checks, conditions=list(conditions))
         return review
 
@@ -205,10 +215,10 @@ class Demo:
             return
         conditions = []
         if n % 4 == 1:
-            conditions = [{"description": "Second technician for the region hired and onboarded",
-                           "owner": self.users[roles.SERVICE].pk,
-                           # after the real now: a demo condition lapses only if nobody meets it
-                           "due_at": self.clock.real_now + dt.timedelta(days=30 + n)}]
+            conditions = [ConditionInput(description="Second technician for the region hired and onboarded",
+                                         owner=self.users[roles.SERVICE],
+                                         # after the real now: a demo condition lapses only if nobody meets it
+                                         due_at=self.clock.real_now + dt.timedelta(days=30 + n))]
         self.decide(promise, "go", "Feasible with the current team.", variant=n, conditions=conditions)
         self.pass_step(promise, A, variant=n)
         if target == S.APPROVED:
@@ -237,10 +247,10 @@ class Demo:
             return
         self.clock.advance(days=7)  # the delivery itself
         if target == S.BROKEN:
-            self.clock.call(ps.promise_verify, promise_id=promise.pk, user=owner, actual_value=spec.missed_value,
+            self.clock.call(ps.promise_verify, promise_id=promise.pk, user=owner, actual_value=Decimal(spec.missed_value),
                             reason=spec.broken_reason)
         else:
-            self.clock.call(ps.promise_verify, promise_id=promise.pk, user=owner, actual_value=spec.kept_value,
+            self.clock.call(ps.promise_verify, promise_id=promise.pk, user=owner, actual_value=Decimal(spec.kept_value),
                             reason="Kept as promised.")
         refresh()
         if target in (S.FULFILLED, S.BROKEN):

@@ -232,7 +232,7 @@ class ServicePromiseAdmin(admin.ModelAdmin):
             return
         changed = {name: value for name, value in data.items() if name in form.changed_data}
         if changed:
-            services.promise_update(promise_id=obj.pk, user=request.user, data=changed)
+            services.promise_update(promise_id=obj.pk, user=request.user, changes=services.PromiseChanges(**changed))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

@@ -104,7 +104,6 @@ HOLDABLE_STATES = [S.IN_REVIEW, S.COMMITTED, S.FULFILLED, S.BROKEN]
 WITHDRAWABLE_STATES = [S.DRAFT, S.IN_REVIEW, S.REWORK, S.APPROVED]
 # A lapsed condition of a conditional go sends these back to rework.
 CONDITION_LAPSE_STATES = [S.IN_REVIEW, S.APPROVED, S.COMMITTED, S.IN_DELIVERY]
-TERMINAL_STATES = [S.CLOSED, S.REJECTED, S.WITHDRAWN]
 
 
 def new_status_token() -> str:
@@ -231,10 +230,10 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=state, source=[S.IN_DELIVERY], target=RETURN_VALUE(S.FULFILLED, S.BROKEN))
-    def verify(self, *, actual_value, reason: str) -> str:
+    def verify(self, *, actual_value, reason: str, at) -> str:
         self.actual_value = actual_value
         self.outcome_reason = reason
-        self.verified_at = timezone.now()
+        self.verified_at = at
         return S.FULFILLED if self.kept else S.BROKEN
 
     @property

@@ -1,44 +1,84 @@
-"""Writes on service promises. Views, API, admin, tasks and commands call these and nothing else."""
+"""Writes on service promises. Views, API, admin, tasks and commands call these and nothing else.
+
+Callers hand typed values (the API's serializers and the admin's forms parse the input once);
+these functions enforce the rules: who may, in which state, what the promise must satisfy."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from enum import Enum
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
-from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
+from core.errors import CommonErrorCode, Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
 from core.ids import as_id
 from core.roles import is_manager, is_member, is_promise_maker
 from feedback.services.guidance import guidance_acknowledge
 from feedback.services.intake import feedback_record_promise_outcome
 from qualitygates import services as gates
+from qualitygates.conditions import conditions_cancel_open
 from qualitygates.models import GateStep
+from qualitygates.reviews import reviews_cancel_active, reviews_copy, reviews_instantiate, snapshot_reviews
 from qualitygates.selectors import gate_plan_current
 
+from .error_codes import PromiseErrorCode
 from .models import Customer, PromiseCategory, PromiseState, ServicePromise
 from .transitions import apply_promise_transition
 
 EDITABLE_STATES = [PromiseState.DRAFT, PromiseState.REWORK]
-EDITABLE_FIELDS = (
-    "title", "description", "category", "customer", "customer_segment", "origin_department", "channel",
-    "metric", "comparison", "target_value", "unit", "due_date", "crm_reference", "deal_value",
-)
+
+
+class Unchanged(Enum):
+    """A field of PromiseChanges left as it is (None is a value: no customer, no deal value)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
+@dataclass(frozen=True)
+class PromiseChanges:
+    """The fields a maker may change on a draft or a promise in rework; the rest stay UNCHANGED."""
+
+    title: str | Unchanged = UNCHANGED
+    description: str | Unchanged = UNCHANGED
+    category: PromiseCategory | Unchanged = UNCHANGED
+    customer: Customer | None | Unchanged = UNCHANGED
+    customer_segment: str | Unchanged = UNCHANGED
+    origin_department: str | Unchanged = UNCHANGED
+    channel: str | Unchanged = UNCHANGED
+    metric: str | Unchanged = UNCHANGED
+    comparison: str | Unchanged = UNCHANGED
+    target_value: Decimal | Unchanged = UNCHANGED
+    unit: str | Unchanged = UNCHANGED
+    due_date: dt.date | Unchanged = UNCHANGED
+    crm_reference: str | Unchanged = UNCHANGED
+    deal_value: Decimal | None | Unchanged = UNCHANGED
+
+    def changed(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not UNCHANGED}
+
+
+# The one list of editable fields: the API's write serializers and the admin's form use it.
+EDITABLE_FIELDS = tuple(f.name for f in fields(PromiseChanges))
 
 
 def _validate(promise: ServicePromise) -> None:
     try:
         promise.full_clean(exclude=["owner", "gate_plan", "status_token", "state"])
     except DjangoValidationError as exc:
-        fields = {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()}
+        fields_ = {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()}
         raise ValidationFailed(_("The promise is not valid: %(errors)s")
-                               % {"errors": "; ".join(f"{k}: {v}" for k, v in fields.items())},
-                               code="invalid_promise", fields=fields) from exc
+                               % {"errors": "; ".join(f"{k}: {v}" for k, v in fields_.items())},
+                               code=PromiseErrorCode.INVALID_PROMISE, fields=fields_) from exc
 
 
 def _lock_promise(promise_id: int) -> ServicePromise:
@@ -51,66 +91,61 @@ def _lock_promise(promise_id: int) -> ServicePromise:
 
 def _require_owner_or_manager(user, promise: ServicePromise, what: str) -> None:
     if promise.owner_id != user.pk and not is_manager(user):
-        raise NotAllowed(_("Only the promise's owner or a manager may %(what)s.") % {"what": what}, code="not_owner")
+        raise NotAllowed(_("Only the promise's owner or a manager may %(what)s.") % {"what": what},
+                         code=PromiseErrorCode.NOT_OWNER)
 
 
 def promise_create(*, user, title: str, category: PromiseCategory, origin_department: str, channel: str,
                    metric: str, target_value: Decimal, unit: str, due_date: dt.date,
                    customer: Customer | None = None, customer_segment: str = "", description: str = "",
                    comparison: str = "lte", crm_reference: str = "", deal_value: Decimal | None = None,
-                   owner=None) -> ServicePromise:
+                   owner=None, now: dt.datetime | None = None) -> ServicePromise:
     """Record a promise where it is made. It starts as a draft owned by the maker."""
     if not is_promise_maker(user):
-        raise NotAllowed(_("Only sales, marketing, presales or managers record promises."), code="not_promise_maker")
+        raise NotAllowed(_("Only sales, marketing, presales or managers record promises."),
+                         code=PromiseErrorCode.NOT_PROMISE_MAKER)
     if owner is not None and owner.pk != user.pk and not is_manager(user):
-        raise NotAllowed(_("Only a manager may record a promise on someone else's behalf."), code="not_manager")
-    try:
-        promise = ServicePromise(
-            title=title, description=description, category=category, customer=customer,
-            customer_segment=customer_segment, origin_department=origin_department, channel=channel,
-            metric=metric, comparison=comparison, target_value=target_value, unit=unit, due_date=due_date,
-            owner=owner or user, crm_reference=crm_reference, deal_value=deal_value,
-        )
-    except (TypeError, ValueError) as exc:  # e.g. a category that is not a category
-        raise ValidationFailed(_("The promise is not valid: %(errors)s") % {"errors": exc}, code="invalid_promise") from exc
+        raise NotAllowed(_("Only a manager may record a promise on someone else's behalf."),
+                         code=CommonErrorCode.NOT_MANAGER)
+    promise = ServicePromise(
+        title=title, description=description, category=category, customer=customer,
+        customer_segment=customer_segment, origin_department=origin_department, channel=channel,
+        metric=metric, comparison=comparison, target_value=target_value, unit=unit, due_date=due_date,
+        owner=owner or user, crm_reference=crm_reference, deal_value=deal_value,
+        customer_visible_at=now or timezone.now(),
+    )
     _validate(promise)
     with transaction.atomic():
         promise.save()
     return promise
 
 
-def promise_update(*, promise_id: int, user, data: dict[str, Any]) -> ServicePromise:
-    """Edit a draft, or a promise sent back to rework."""
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("The changes are an object of field names and values."), code="invalid")
-    unknown = set(data) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationFailed(_("These fields cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
-                               code="not_editable", fields={k: _("not editable") for k in unknown})
+def promise_update(*, promise_id: int, user, changes: PromiseChanges,
+                   now: dt.datetime | None = None) -> ServicePromise:
+    """Edit a draft, or a promise sent back to rework. (`now` is accepted like every write's clock;
+    an edit stamps nothing but the row's own update time.)"""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
         _require_owner_or_manager(user, promise, _("edit it"))
         if promise.state not in EDITABLE_STATES:
             raise IllegalTransition(_("A promise is edited only as a draft or in rework, not %(state)s.")
                                     % {"state": promise.state},
-                                    code="not_editable_state")
-        category = data.get("category", promise.category)
-        if promise.state == PromiseState.REWORK and getattr(category, "pk", category) != promise.category_id:
+                                    code=PromiseErrorCode.NOT_EDITABLE_STATE)
+        if (promise.state == PromiseState.REWORK and changes.category is not UNCHANGED
+                and changes.category.pk != promise.category_id):
             raise ValidationFailed(_("The category of a promise in rework is fixed: its gates are a snapshot of "
                                      "that category's plan. Withdraw it and record a new promise instead."),
-                                   code="category_fixed", fields={"category": _("fixed after submission")})
-        try:
-            for name, value in data.items():
-                setattr(promise, name, value)
-        except (TypeError, ValueError) as exc:
-            raise ValidationFailed(_("The promise is not valid: %(errors)s") % {"errors": exc}, code="invalid_promise") from exc
+                                   code=PromiseErrorCode.CATEGORY_FIXED,
+                                   fields={"category": _("fixed after submission")})
+        for name, value in changes.changed().items():
+            setattr(promise, name, value)
         _validate(promise)
         promise.save()
     return promise
 
 
-def promise_submit(*, promise_id: int, user, comment: str = "",
-                   acknowledged_guidance_ids: Iterable[int] | None = None) -> ServicePromise:
+def promise_submit(*, promise_id: int, user, comment: str = "", acknowledged_guidance_ids: Iterable[int] = (),
+                   now: dt.datetime | None = None) -> ServicePromise:
     """Send a draft into review: snapshot its category's current gate plan and open the first gate.
 
     When the category has guidance, the submitter must acknowledge all of it (acknowledged_guidance_ids);
@@ -126,24 +161,25 @@ def promise_submit(*, promise_id: int, user, comment: str = "",
             if plan is None:
                 raise ValidationFailed(_("The category '%(category)s' has no gate plan yet; a manager must set one "
                                          "up before promises in it can be submitted.") % {"category": promise.category},
-                                       code="no_gate_plan")
+                                       code=PromiseErrorCode.NO_GATE_PLAN)
             guidance_acknowledge(promise=promise, user=user, guidance_ids=acknowledged_guidance_ids)
             promise.gate_plan = plan
-            apply_promise_transition(promise, "submit", actor=user, comment=comment)
-            gates.reviews_instantiate(promise=promise, plan=plan, round_no=1)
-            _start_approval(promise, user)
+            now = now or timezone.now()
+            apply_promise_transition(promise, "submit", actor=user, comment=comment, now=now)
+            reviews_instantiate(promise=promise, plan=plan, round_no=1)
+            _start_approval(promise, user, now=now)
     except ConcurrentTransition as exc:
         raise Conflict(_("The promise was changed at the same moment; reload and try again.")) from exc
     return promise
 
 
-def _start_approval(promise: ServicePromise, user) -> None:
-    if gates.step_start(promise=promise, step=GateStep.APPROVAL, actor=user) is None:
-        gates.step_complete(promise=promise, step=GateStep.APPROVAL, actor=user,
+def _start_approval(promise: ServicePromise, user, *, now: dt.datetime) -> None:
+    if gates.step_start(promise=promise, step=GateStep.APPROVAL, actor=user, now=now) is None:
+        gates.step_complete(promise=promise, step=GateStep.APPROVAL, actor=user, now=now,
                             comment="The plan has no approval gates.")
 
 
-def promise_resubmit(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+def promise_resubmit(*, promise_id: int, user, comment: str = "", now: dt.datetime | None = None) -> ServicePromise:
     """After rework: a new round through the same gate snapshot, from the first gate."""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
@@ -151,36 +187,37 @@ def promise_resubmit(*, promise_id: int, user, comment: str = "") -> ServiceProm
         if promise.state != PromiseState.REWORK:
             raise IllegalTransition(_("Only a promise in rework can be resubmitted; this one is %(state)s.")
                                     % {"state": promise.state})
-        apply_promise_transition(promise, "resubmit", actor=user, comment=comment)
-        gates.reviews_copy(promise=promise, source=gates.snapshot_reviews(promise),
-                           round_no=promise.rework_rounds + 1)
-        _start_approval(promise, user)
+        now = now or timezone.now()
+        apply_promise_transition(promise, "resubmit", actor=user, comment=comment, now=now)
+        reviews_copy(promise=promise, source=snapshot_reviews(promise), round_no=promise.rework_rounds + 1)
+        _start_approval(promise, user, now=now)
     return promise
 
 
-def promise_withdraw(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+def promise_withdraw(*, promise_id: int, user, comment: str = "", now: dt.datetime | None = None) -> ServicePromise:
     with transaction.atomic():
         promise = _lock_promise(promise_id)
         _require_owner_or_manager(user, promise, _("withdraw it"))
         if not can_proceed(promise.withdraw):
             raise IllegalTransition(_("A promise can be withdrawn only before commitment; this one is %(state)s.")
                                     % {"state": promise.state})
-        gates.reviews_cancel_active(promise=promise, actor=user, comment="Promise withdrawn")
-        gates.conditions_cancel_open(promise=promise, actor=user, comment="Promise withdrawn")
-        apply_promise_transition(promise, "withdraw", actor=user, comment=comment)
+        now = now or timezone.now()
+        reviews_cancel_active(promise=promise, actor=user, comment="Promise withdrawn", now=now)
+        conditions_cancel_open(promise=promise, actor=user, comment="Promise withdrawn", now=now)
+        apply_promise_transition(promise, "withdraw", actor=user, comment=comment, now=now)
     return promise
 
 
-def promise_commit(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+def promise_commit(*, promise_id: int, user, comment: str = "", now: dt.datetime | None = None) -> ServicePromise:
     """The approved promise is now given to the customer."""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
         _require_owner_or_manager(user, promise, _("commit it"))
-        apply_promise_transition(promise, "commit", actor=user, comment=comment)
+        apply_promise_transition(promise, "commit", actor=user, comment=comment, now=now)
     return promise
 
 
-def promise_handover(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+def promise_handover(*, promise_id: int, user, comment: str = "", now: dt.datetime | None = None) -> ServicePromise:
     """Hand the committed promise to delivery: its delivery gates run, then delivery starts."""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
@@ -190,84 +227,81 @@ def promise_handover(*, promise_id: int, user, comment: str = "") -> ServiceProm
                                     % {"state": promise.state})
         if promise.gate_reviews.filter(step=GateStep.DELIVERY, state__in=["open", "on_hold"]).exists():
             raise IllegalTransition(_("The handover is already under way: a delivery gate is open."),
-                                    code="handover_under_way")
-        if gates.step_start(promise=promise, step=GateStep.DELIVERY, actor=user) is None:
-            gates.step_complete(promise=promise, step=GateStep.DELIVERY, actor=user, comment=comment or
+                                    code=PromiseErrorCode.HANDOVER_UNDER_WAY)
+        now = now or timezone.now()
+        if gates.step_start(promise=promise, step=GateStep.DELIVERY, actor=user, now=now) is None:
+            gates.step_complete(promise=promise, step=GateStep.DELIVERY, actor=user, now=now, comment=comment or
                                 "The plan has no delivery gates.")
     return promise
 
 
-def _parse_decimal(value: Any, name: str) -> Decimal:
-    try:
-        result = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError) as exc:
-        raise ValidationFailed(_("%(name)s must be a number.") % {"name": name}, code="invalid",
-                               fields={name: _("not a number")}) from exc
-    if not result.is_finite():
-        raise ValidationFailed(_("%(name)s must be a finite number.") % {"name": name}, code="invalid",
-                               fields={name: _("not finite")})
-    return result
-
-
-def promise_verify(*, promise_id: int, user, actual_value: Any, reason: str = "") -> ServicePromise:
+def promise_verify(*, promise_id: int, user, actual_value: Decimal, reason: str = "",
+                   now: dt.datetime | None = None) -> ServicePromise:
     """Record what was actually delivered: the promise is fulfilled or broken by its own measure."""
-    actual = _parse_decimal(actual_value, "actual_value")
-    if not isinstance(reason, str):
-        raise ValidationFailed(_("The reason is text."), code="invalid", fields={"reason": _("not text")})
+    if not actual_value.is_finite():
+        raise ValidationFailed(_("The actual value must be a finite number."),
+                               fields={"actual_value": _("not finite")})
     with transaction.atomic():
         promise = _lock_promise(promise_id)
         gate_team_ids = set(promise.gate_reviews.values_list("owning_team_id", flat=True))
         if not (promise.owner_id == user.pk or is_manager(user) or any(is_member(user, t) for t in gate_team_ids)):
             raise NotAllowed(_("Only the owner, a manager or a team owning one of its gates may verify a promise."),
-                             code="not_verifier")
+                             code=PromiseErrorCode.NOT_VERIFIER)
         if promise.state != PromiseState.IN_DELIVERY:
             raise IllegalTransition(_("Only a promise in delivery is verified; this one is %(state)s.")
                                     % {"state": promise.state})
-        apply_promise_transition(promise, "verify", actor=user, comment=reason, actual_value=actual,
-                                 reason=reason)
+        now = now or timezone.now()
+        apply_promise_transition(promise, "verify", actor=user, comment=reason, now=now, actual_value=actual_value,
+                                 reason=reason, at=now)
         if promise.state == PromiseState.BROKEN and not reason.strip():
-            raise ValidationFailed(_("A broken promise needs the reason it was not kept."), code="reason_required",
+            raise ValidationFailed(_("A broken promise needs the reason it was not kept."),
+                                   code=PromiseErrorCode.REASON_REQUIRED,
                                    fields={"reason": _("required when the target was missed")})
         # The outcome of a broken promise is feedback, recorded with the verification itself.
         feedback_record_promise_outcome(promise=promise, actor=user)
-        gates.step_start(promise=promise, step=GateStep.CLOSURE, actor=user)
+        gates.step_start(promise=promise, step=GateStep.CLOSURE, actor=user, now=now)
     return promise
 
 
-def promise_close(*, promise_id: int, user, comment: str = "") -> ServicePromise:
+def promise_close(*, promise_id: int, user, comment: str = "", now: dt.datetime | None = None) -> ServicePromise:
     """Close a verified promise whose plan has no closure gate (otherwise the closure gate closes it)."""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
         _require_owner_or_manager(user, promise, _("close it"))
         if promise.gate_reviews.filter(step=GateStep.CLOSURE).exclude(state="cancelled").exists():
-            raise IllegalTransition(_("This promise closes when its closure gate passes."), code="closure_gate")
-        apply_promise_transition(promise, "close", actor=user, comment=comment)
+            raise IllegalTransition(_("This promise closes when its closure gate passes."),
+                                    code=PromiseErrorCode.CLOSURE_GATE)
+        apply_promise_transition(promise, "close", actor=user, comment=comment, now=now)
     return promise
 
 
-def customer_create(*, user, name: str, segment: str = "", email: str = "", language: str = "de",
-                    crm_reference: str = "") -> Customer:
-    """Promise makers record the customers they make promises to."""
-    if not is_promise_maker(user):
-        raise NotAllowed("Only sales, marketing, presales or managers record customers.", code="not_promise_maker")
-    customer = Customer(name=name, segment=segment, email=email, language=language, crm_reference=crm_reference)
-    try:
-        customer.full_clean()
-    except DjangoValidationError as exc:
-        fields = {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()}
-        raise ValidationFailed("The customer is not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()),
-                               code="invalid_customer", fields=fields) from exc
-    with transaction.atomic():
-        customer.save()
-    return customer
-
-
-def promise_delete(*, promise_id: int, user) -> None:
-    """A draft was never shown to anyone: its owner may discard it. After that, withdraw it."""
+def promise_delete(*, promise_id: int, user, now: dt.datetime | None = None) -> None:
+    """A draft was never shown to anyone: its owner may discard it. After that, withdraw it.
+    (`now` is accepted like every write's clock; a deletion stamps nothing.)"""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
         _require_owner_or_manager(user, promise, _("delete it"))
         if promise.state != PromiseState.DRAFT:
-            raise IllegalTransition(f"Only a draft can be deleted; this promise is {promise.state}. "
-                                    "Withdraw it instead.", code="not_draft")
+            raise IllegalTransition(_("Only a draft can be deleted; this promise is %(state)s. Withdraw it instead.")
+                                    % {"state": promise.state}, code=PromiseErrorCode.NOT_DRAFT)
         promise.delete()
+
+
+def customer_create(*, user, name: str, segment: str = "", email: str = "", language: str = "de",
+                    crm_reference: str = "", now: dt.datetime | None = None) -> Customer:
+    """Promise makers record the customers they make promises to. (`now` is accepted like every
+    write's clock; the row's creation time is the database's.)"""
+    if not is_promise_maker(user):
+        raise NotAllowed(_("Only sales, marketing, presales or managers record customers."),
+                         code=PromiseErrorCode.NOT_PROMISE_MAKER)
+    customer = Customer(name=name, segment=segment, email=email, language=language, crm_reference=crm_reference)
+    try:
+        customer.full_clean()
+    except DjangoValidationError as exc:
+        fields_ = {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()}
+        raise ValidationFailed(_("The customer is not valid: %(errors)s")
+                               % {"errors": "; ".join(f"{k}: {v}" for k, v in fields_.items())},
+                               code=PromiseErrorCode.INVALID_CUSTOMER, fields=fields_) from exc
+    with transaction.atomic():
+        customer.save()
+    return customer

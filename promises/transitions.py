@@ -5,11 +5,13 @@ Called by the promise and gate services inside their transaction; it never commi
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
-from core.errors import IllegalTransition
+from core.errors import CommonErrorCode, IllegalTransition
 from notifications.models import EventKind
 
 from .customer_view import customer_status
@@ -33,8 +35,9 @@ EVENT_FOR_STATE = {
 
 
 def apply_promise_transition(promise: ServicePromise, action: str, *, actor, comment: str = "",
-                             gate_review=None, now=None, **kwargs) -> ServicePromise:
-    """`now` lets a caller stamp every entry of one change with the same moment (e.g. a sweep's time)."""
+                             gate_review=None, now: dt.datetime | None = None, **kwargs) -> ServicePromise:
+    """Run `action` (with `kwargs`) on the promise. `now` stamps every entry of one change with the same
+    moment: the caller's clock (a sweep's time, the demo's story), else the current time."""
     method = getattr(promise, action)
     before = promise.state
     label_before = customer_status(before, verified_kept=promise.kept).key
@@ -43,7 +46,7 @@ def apply_promise_transition(promise: ServicePromise, action: str, *, actor, com
     except TransitionNotAllowed as exc:
         raise IllegalTransition(
             _("A promise in state '%(state)s' cannot %(action)s.") % {"state": before, "action": action.replace("_", " ")},
-            code="illegal_transition",
+            code=CommonErrorCode.ILLEGAL_TRANSITION,
         ) from exc
     now = now or timezone.now()
     if customer_status(promise.state, verified_kept=promise.kept).key != label_before:
@@ -57,6 +60,6 @@ def apply_promise_transition(promise: ServicePromise, action: str, *, actor, com
     if action == "resume":
         kind = EventKind.PROMISE_RESUMED
     if kind:
-        promise_event_record(kind=kind, promise=promise, gate_review=gate_review, actor=actor,
-                     payload={"from": before, "to": promise.state, "comment": comment})
+        promise_event_record(kind=kind, promise=promise, gate_review=gate_review, actor=actor, now=now,
+                             payload={"from": before, "to": promise.state, "comment": comment})
     return promise

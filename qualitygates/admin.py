@@ -25,6 +25,8 @@ from core.admin_helpers import (
 from promises.models import TransitionLog
 
 from . import calendar_admin, plan_admin, services  # noqa: F401  (the admin modules register themselves)
+from .checks import CheckInput
+from .conditions import ConditionInput
 from .models import (
     CheckResult,
     ConditionState,
@@ -100,6 +102,12 @@ class ConditionForm(forms.Form):
     def is_blank(self) -> bool:
         data = self.cleaned_data
         return not (data.get("description") or data.get("owner") or data.get("due_at"))
+
+    def clean(self):
+        data = super().clean()
+        if not self.is_blank() and not (data.get("owner") and data.get("due_at")):
+            raise forms.ValidationError(_("A condition needs an owner and a due date and time."))
+        return data
 
 
 CheckFormSet = forms.formset_factory(CheckForm, extra=0)
@@ -188,17 +196,17 @@ class GateReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         condition_formset = ConditionFormSet(data, prefix="conditions")
         if data is not None and form.is_valid() and check_formset.is_valid() and condition_formset.is_valid():
             check_items = [
-                {"check": f.cleaned_data["check"], "result": f.cleaned_data["result"], "note": f.cleaned_data["note"]}
+                CheckInput(check_id=f.cleaned_data["check"], result=CheckResult(f.cleaned_data["result"]),
+                           note=f.cleaned_data["note"])
                 for f in check_formset if f.cleaned_data.get("result")
             ]
             condition_items = [
-                {"description": f.cleaned_data["description"],
-                 "owner": f.cleaned_data["owner"].pk if f.cleaned_data["owner"] else None,
-                 "due_at": f.cleaned_data["due_at"]}
+                ConditionInput(description=f.cleaned_data["description"], owner=f.cleaned_data["owner"],
+                               due_at=f.cleaned_data["due_at"])
                 for f in condition_formset if not f.is_blank()
             ]
             ok, _result = call_service(
-                request, services.gate_decide, review_id=review.pk, decision=form.cleaned_data["decision"],
+                request, services.gate_decide, review_id=review.pk, decision=Decision(form.cleaned_data["decision"]),
                 comment=form.cleaned_data["comment"], checks=check_items, conditions=condition_items)
             if ok:
                 self.message_user(request, gettext("Gate '%(gate)s' decided: %(decision)s.") % {

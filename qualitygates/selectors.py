@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from core.ids import as_id
 
-from .models import GateCheck, GatePlan, GateReview, ReviewState, WorkingCalendar
+from .models import GateCheck, GatePlan, GateReview, WorkingCalendar
 from .working_time import Calendar
 
 
@@ -33,5 +33,3 @@ def gate_review_detail(*, review_id: int) -> GateReview | None:
             .prefetch_related(Prefetch("checks", queryset=GateCheck.objects.order_by("order", "id")), "conditions")
             .filter(pk=as_id(review_id)).first())
 
-
-OPEN_STATES = [ReviewState.OPEN, ReviewState.ON_HOLD]

@@ -11,10 +11,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.ids import as_id
 
+from .error_codes import GateErrorCode
 from .models import GateCriterion, GateDefinition, GatePlan, Requirement
 
 
@@ -34,21 +36,24 @@ def _clean_changes(changes: Iterable[dict[str, Any]], plan: GatePlan) -> list[di
         except (TypeError, ValueError):
             weight = 0
         if definition_id not in definitions:
-            errors[f"criteria[{i}]"] = (f"Gate definition {definition_id!r} is not part of the current version "
-                                        f"(v{plan.version}) of the plan '{plan.name}'.")
+            errors[f"criteria[{i}]"] = (_("Gate definition %(id)s is not part of the current version (v%(version)s) "
+                                          "of the plan '%(plan)s'.")
+                                        % {"id": definition_id, "version": plan.version, "plan": plan.name})
         elif replaces is not None and (replaces not in criteria or criteria[replaces].definition_id != definition_id):
-            errors[f"criteria[{i}]"] = f"Criterion {replaces!r} is not a criterion of gate {definition_id}."
+            errors[f"criteria[{i}]"] = (_("Criterion %(criterion)s is not a criterion of gate %(gate)s.")
+                                        % {"criterion": replaces, "gate": definition_id})
         elif not text or len(text) > 300:
-            errors[f"criteria[{i}]"] = "A criterion needs a text of 1 to 300 characters."
+            errors[f"criteria[{i}]"] = _("A criterion needs a text of 1 to 300 characters.")
         elif requirement not in Requirement.values:
-            errors[f"criteria[{i}]"] = "A criterion is must-meet ('must') or should-meet ('should')."
+            errors[f"criteria[{i}]"] = _("A criterion is must-meet ('must') or should-meet ('should').")
         elif not 1 <= weight <= 100:
-            errors[f"criteria[{i}]"] = "A criterion's weight is a whole number from 1 to 100."
+            errors[f"criteria[{i}]"] = _("A criterion's weight is a whole number from 1 to 100.")
         else:
             cleaned.append({"definition_id": definition_id, "replaces": replaces, "text": text,
                             "requirement": requirement, "weight": weight})
     if errors:
-        raise ValidationFailed("Some criterion changes are invalid.", code="invalid_criterion_change", fields=errors)
+        raise ValidationFailed(_("Some criterion changes are invalid."), code=GateErrorCode.INVALID_CRITERION_CHANGE,
+                               fields=errors)
     return cleaned
 
 
@@ -61,17 +66,20 @@ def gate_plan_revise(*, plan_id: int, change_note: str, criteria_changes: Iterab
     """
     changes = list(criteria_changes)
     if not changes:
-        raise ValidationFailed("A new plan version needs at least one criterion change.", code="no_change")
+        raise ValidationFailed(_("A new plan version needs at least one criterion change."),
+                               code=GateErrorCode.NO_CHANGE)
     try:
         with transaction.atomic():
             plan = GatePlan.objects.select_for_update().filter(pk=as_id(plan_id)).first()
             if plan is None:
-                raise NotFound(f"Gate plan {plan_id} does not exist.")
+                raise NotFound(_("Gate plan %(id)s does not exist.") % {"id": plan_id})
             latest = (GatePlan.objects.filter(category_id=plan.category_id).order_by("-version")
                       .values_list("version", flat=True).first())
             if latest != plan.version:
-                raise Conflict(f"Plan '{plan.name}' v{plan.version} is not the current version (v{latest}); "
-                               "changes apply to the current version.", code="stale_plan_version")
+                raise Conflict(_("Plan '%(plan)s' v%(version)s is not the current version (v%(latest)s); changes "
+                                 "apply to the current version.")
+                               % {"plan": plan.name, "version": plan.version, "latest": latest},
+                               code=GateErrorCode.STALE_PLAN_VERSION)
             plan = GatePlan.objects.prefetch_related("definitions__criteria").get(pk=plan.pk)
             cleaned = _clean_changes(changes, plan)
             new_plan = GatePlan.objects.create(category_id=plan.category_id, version=plan.version + 1,
@@ -101,6 +109,6 @@ def gate_plan_revise(*, plan_id: int, change_note: str, criteria_changes: Iterab
             GateCriterion.objects.bulk_create(copies)
     except IntegrityError as exc:
         # Two revisions of the same plan at once: the (category, version) key lets one win.
-        raise Conflict("The plan was revised at the same moment; reload and try again.",
-                       code="concurrent_plan_revision") from exc
+        raise Conflict(_("The plan was revised at the same moment; reload and try again."),
+                       code=GateErrorCode.CONCURRENT_PLAN_REVISION) from exc
     return new_plan

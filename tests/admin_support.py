@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from promises import services as ps
 from qualitygates import services as gs
+from qualitygates.conditions import ConditionInput
 from qualitygates.models import GateReview, ReviewState
 from tests.factories import all_checks_met
 
@@ -40,8 +41,8 @@ def drive_promises(make_promise, *, seller, service_user, count: int) -> list:
         ps.promise_submit(promise_id=promise.pk, user=seller)
         review = open_review(promise)
         gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review),
-                       conditions=[{"description": "Spare parts stocked in the Munich depot",
-                                    "owner": seller.pk, "due_at": timezone.now() + dt.timedelta(days=10)}])
+                       conditions=[ConditionInput(description="Spare parts stocked in the Munich depot",
+                                                  owner=seller, due_at=timezone.now() + dt.timedelta(days=10))])
         promises.append(promise)
     return promises
 

@@ -16,7 +16,9 @@ from django.contrib.auth.models import Group
 from core import roles
 from promises import services as promise_services
 from promises.models import Customer, PromiseCategory
+from qualitygates.checks import CheckInput
 from qualitygates.models import (
+    CheckResult,
     GateCriterion,
     GateDefinition,
     GatePlan,
@@ -188,5 +190,5 @@ def make_promise(seller, category, customer):
     return make
 
 
-def all_checks_met(review) -> list[dict]:
-    return [{"check": c.pk, "result": "met"} for c in review.checks.all()]
+def all_checks_met(review) -> list[CheckInput]:
+    return [CheckInput(check_id=c.pk, result=CheckResult.MET) for c in review.checks.all()]

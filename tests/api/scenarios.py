@@ -9,6 +9,7 @@ from django.utils import timezone
 from promises import services as promises
 from promises.models import ServicePromise
 from qualitygates import services as gates
+from qualitygates.conditions import ConditionInput
 from qualitygates.models import GateReview, GateStep, ReviewState
 from tests.factories import all_checks_met
 
@@ -58,7 +59,7 @@ class Scenario:
         promise = self.in_review()
         due = timezone.now() + dt.timedelta(days=3)
         review = go(promise, self.service,
-                    conditions=[{"description": "Spare parts in stock", "owner": self.service.pk, "due_at": due}])
+                    conditions=[ConditionInput(description="Spare parts in stock", owner=self.service, due_at=due)])
         return review.conditions.get()
 
     def approved(self) -> ServicePromise:

@@ -45,6 +45,8 @@ def _assert_error(response, status: int, code: str | None = None) -> dict:
     ("customer", -1),
     ("category", "abc"),
     ("channel", "pigeon"),
+    ("title", 42),                              # text is text: a number is not silently "42"
+    ("description", ["Liability capped"]),
 ])
 def test_bad_promise_input_is_400_and_writes_nothing(api, category, customer, field, value):
     # sent as escaped JSON, as a program would, so that even a lone surrogate arrives intact
@@ -154,3 +156,64 @@ def test_a_form_with_more_fields_than_allowed_is_400_not_500(api, settings):
                                     content_type="application/x-www-form-urlencoded")
     _assert_error(response, 400, "invalid")
     assert not ServicePromise.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("changes", [{"state": "approved"}, {"owner": 1}, {"rework_rounds": 0},
+                                     {"title": "Fine", "actual_value": "3"}, {"no_such_field": 1}])
+def test_editing_a_field_that_is_not_editable_is_refused_by_name(api, make_promise, changes):
+    # given a draft, when a client sends a field the promise does not let it change
+    draft = make_promise()
+    response = api("maker").patch(f"/api/promises/{draft.pk}/", changes, format="json")
+    # then it hears which field, under the promise's rule, and nothing is changed
+    body = _assert_error(response, 400, "not_editable")
+    unknown = set(changes) - {"title"}
+    assert set(body["fields"]) == unknown and all(name in body["detail"] for name in unknown)
+    assert ServicePromise.objects.get(pk=draft.pk).title == draft.title
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("changes", [["title"], "title", None, 5])
+def test_an_edit_that_is_not_an_object_is_400(api, make_promise, changes):
+    draft = make_promise()
+    response = api("maker").generic("PATCH", f"/api/promises/{draft.pk}/", json.dumps(changes),
+                                    content_type="application/json")
+    _assert_error(response, 400)
+    assert ServicePromise.objects.get(pk=draft.pk).updated_at == draft.updated_at
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "payload"), [
+    ("/api/promises/{pk}/submit/", {"coment": "typo"}),
+    ("/api/promises/{pk}/withdraw/", {"comment": "", "reason": "Withdrawn"}),
+    ("/api/promises/", {"state": "approved"}),
+])
+def test_unknown_fields_in_a_write_body_are_400_naming_them(api, make_promise, path, payload):
+    draft = make_promise()
+    body = _assert_error(api("maker").post(path.format(pk=draft.pk), payload, format="json"), 400, "invalid")
+    unknown = {"coment", "reason", "state"} & set(payload)
+    assert unknown <= set(body["fields"])
+    assert ServicePromise.objects.get(pk=draft.pk).state == "draft"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("comment", [42, 4.2, ["No"], {"text": "No"}, True])
+def test_a_comment_that_is_not_text_is_400(api, make_promise, seller, comment):
+    from promises import services as promises
+
+    promise = promises.promise_submit(promise_id=make_promise().pk, user=seller)
+    gate = open_gate(promise)
+    response = api("gk_own").post(f"/api/gates/{gate.pk}/decide/", {"decision": "kill", "comment": comment},
+                                  format="json")
+    body = _assert_error(response, 400, "invalid")
+    assert "comment" in body["fields"]
+    gate.refresh_from_db()
+    assert gate.state == "open"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [42, ["Stadtwerke"], None])
+def test_a_customer_name_that_is_not_text_is_400(api, name):
+    response = api("maker").post("/api/customers/", {"name": name}, format="json")
+    body = _assert_error(response, 400, "invalid")
+    assert "name" in body["fields"]

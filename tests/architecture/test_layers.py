@@ -87,7 +87,12 @@ def test_nothing_imports_the_demo():
 
 
 def test_domain_apps_do_not_reach_up_into_the_api_package():
-    assert _violations("promises", {"api"}) + _violations("qualitygates", {"api"}) == []
+    """An app's own API (`<app>.api`, `<app>.serializers`) sits on the API layer and uses what the API
+    package shares (fields, mixins); the rest of the app does not reach up into it."""
+    api_layer = {f"{app}.{name}" for app in DOMAIN for name in ("api", "serializers")}
+    below = [v for app in ("promises", "qualitygates") for v in _violations(app, {"api"})
+             if v.split(" imports ")[0] not in api_layer]
+    assert below == []
 
 
 def test_no_import_cycle_between_modules():

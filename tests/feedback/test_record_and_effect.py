@@ -74,7 +74,7 @@ def test_effect_of_a_standardized_improvement(kvp_clock, deliver, seller, manage
         # After standardizing, the makers acknowledge the published guidance when they submit.
         promise = deliver(category=category, acknowledged_guidance_ids=Guidance.objects.values_list("pk", flat=True))
         kvp_clock.set(when)
-        ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="3" if kept else "6", reason="late")
+        ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("3") if kept else Decimal("6"), reason="late")
 
     T = standardized_at
     # Before: 40 days before (outside the 30-day window, broken), then 1 kept + 3 broken inside it,

@@ -15,6 +15,7 @@ from promises.customer_view import customer_status
 from promises.models import PromiseState, TransitionLog
 from qualitygates import services as gs
 from qualitygates import tasks
+from qualitygates.conditions import ConditionInput
 from qualitygates.models import ConditionState, GateCondition, GateReview, ReviewState
 from tests.factories import all_checks_met
 from tests.gate_flow import (
@@ -63,7 +64,7 @@ def test_happy_path_runs_every_gate_in_order_and_logs_each_move(
     assert refreshed(promise).state == S.COMMITTED
     decide_go(promise, delivery_user)
     assert refreshed(promise).state == S.IN_DELIVERY
-    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="3.5")
+    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("3.5"))
     assert refreshed(promise).state == S.FULFILLED
     decide_go(promise, service_user)
 
@@ -250,7 +251,7 @@ def test_recycle_sends_to_rework_and_resubmit_starts_a_new_round_from_the_first_
     assert TransitionLog.objects.get(promise=promise, action="send_to_rework").comment == "Add the liability cap"
 
     # When the owner edits and resubmits
-    ps.promise_update(promise_id=promise.pk, user=seller, data={"description": "Liability capped at 10 k EUR"})
+    ps.promise_update(promise_id=promise.pk, user=seller, changes=ps.PromiseChanges(description="Liability capped at 10 k EUR"))
     ps.promise_resubmit(promise_id=promise.pk, user=seller, comment="Cap added")
 
     # Then round 2 runs every gate again from the first
@@ -280,14 +281,14 @@ def test_recycle_sends_to_rework_and_resubmit_starts_a_new_round_from_the_first_
 def test_recycle_at_the_closure_gate_reopens_verification(
         make_promise, seller, service_user, legal_user, delivery_user):
     promise = in_delivery(make_promise, seller, service_user, legal_user, delivery_user)
-    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="3")
+    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("3"))
 
     decide(promise, service_user, "recycle", comment="The measurement covers only one site")
 
     promise = refreshed(promise)
     assert (promise.state, promise.actual_value, promise.rework_rounds) == (S.IN_DELIVERY, None, 0)
     # Verified again, a fresh closure gate opens and closes it
-    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="3.9")
+    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("3.9"))
     decide_go(promise, service_user)
     assert refreshed(promise).state == S.CLOSED
     assert reviews(promise, step="closure") == [(1, "Fulfilment verified", "recycled"),
@@ -353,7 +354,7 @@ def test_broken_without_a_reason_is_refused_and_changes_nothing(
     before = db_snapshot()
 
     with pytest.raises(ValidationFailed, match="reason"):
-        ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="6.5", reason="  ")
+        ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("6.5"), reason="  ")
 
     assert db_snapshot() == before
     assert refreshed(promise).state == S.IN_DELIVERY
@@ -365,8 +366,8 @@ def go_with_condition(promise, decider, owner, due_at):
     review = open_review(promise)
     gs.gate_decide(review_id=review.pk, user=decider, decision="go", checks=all_checks_met(review),
                    comment="Go, provided the spare-parts stock is set up",
-                   conditions=[{"description": "Spare-parts stock in Munich set up", "owner": owner.pk,
-                                "due_at": due_at}])
+                   conditions=[ConditionInput(description="Spare-parts stock in Munich set up", owner=owner,
+                                              due_at=due_at)])
     return GateCondition.objects.get(review=review)
 
 
@@ -490,7 +491,7 @@ def test_the_beat_task_lapses_overdue_conditions(clock, make_promise, seller, se
 def test_hold_at_the_closure_gate_returns_to_the_verified_state(
         make_promise, seller, service_user, service_user2, legal_user, delivery_user):
     promise = in_delivery(make_promise, seller, service_user, legal_user, delivery_user)
-    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="9", reason="Snow on the A8")
+    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("9"), reason="Snow on the A8")
     decide(promise, service_user, "hold", comment="Waiting for the customer's own measurement")
     assert refreshed(promise).state_before_hold == S.BROKEN
 
@@ -510,7 +511,7 @@ def test_a_plan_with_approval_gates_only_hands_over_and_closes_without_gates(
 
     ps.promise_handover(promise_id=promise.pk, user=seller, comment="Straight to the field team")
     assert refreshed(promise).state == S.IN_DELIVERY
-    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="2")
+    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("2"))
     assert refreshed(promise).state == S.FULFILLED
 
     ps.promise_close(promise_id=promise.pk, user=seller)
@@ -527,7 +528,7 @@ def test_a_plan_with_approval_gates_only_hands_over_and_closes_without_gates(
 def test_a_promise_with_a_closure_gate_is_not_closed_by_hand(
         make_promise, seller, service_user, legal_user, delivery_user):
     promise = in_delivery(make_promise, seller, service_user, legal_user, delivery_user)
-    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="2")
+    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("2"))
     with pytest.raises(IllegalTransition, match="closure gate"):
         ps.promise_close(promise_id=promise.pk, user=seller)
     assert refreshed(promise).state == S.FULFILLED

@@ -12,6 +12,7 @@ from promises import services as ps
 from promises.selectors import promise_detail, promise_list
 from qualitygates import selectors as gate_selectors
 from qualitygates import services as gs
+from qualitygates.conditions import ConditionInput
 from tests.factories import CustomerFactory, UserFactory, all_checks_met
 from tests.gate_flow import decide, decide_go, open_review, submitted
 
@@ -40,7 +41,7 @@ def busy_promise(make_promise, seller, service_user, legal_user, delivery_user, 
         review = open_review(promise)
         due = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
         gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review),
-                       conditions=[{"description": "Stock set up", "owner": delivery_user.pk, "due_at": due}])
+                       conditions=[ConditionInput(description="Stock set up", owner=delivery_user, due_at=due)])
         decide(promise, legal_user, "recycle", comment="Another round")
         ps.promise_resubmit(promise_id=promise.pk, user=seller)
     decide_go(promise, service_user)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -11,7 +13,9 @@ from core.errors import Conflict, IllegalTransition, NotAllowed, NotFound, Valid
 from promises import services as ps
 from promises.models import PromiseState, ServicePromise
 from qualitygates import services as gs
-from qualitygates.models import GateCheck, GateCondition, GateReview, ReviewState
+from qualitygates.checks import CheckInput
+from qualitygates.conditions import ConditionInput
+from qualitygates.models import CheckResult, GateCheck, GateCondition, GateReview, ReviewState
 from tests.factories import CategoryFactory, UserFactory, all_checks_met, build_standard_plan
 from tests.gate_flow import (
     approved,
@@ -37,8 +41,9 @@ def tomorrow() -> dt.datetime:
     return dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
 
 
-def checks_with(review, **results_by_requirement) -> list[dict]:
-    return [{"check": c.pk, "result": results_by_requirement.get(c.requirement, "met"), "note": "see file"}
+def checks_with(review, **results_by_requirement) -> list[CheckInput]:
+    return [CheckInput(check_id=c.pk, result=CheckResult(results_by_requirement.get(c.requirement, "met")),
+                       note="see file")
             for c in review.checks.all()]
 
 
@@ -121,7 +126,7 @@ def test_go_passes_with_a_should_meet_criterion_not_met(promise, service_user):
 
 def test_go_needs_a_check_for_every_criterion(promise, service_user):
     review = open_review(promise)
-    must_only = [c for c in checks_with(review) if GateCheck.objects.get(pk=c["check"]).requirement == "must"]
+    must_only = [c for c in checks_with(review) if GateCheck.objects.get(pk=c.check_id).requirement == "must"]
 
     error = assert_refused(ValidationFailed, "checks_missing", lambda: gs.gate_decide(
         review_id=review.pk, user=service_user, decision="go", checks=must_only))
@@ -131,25 +136,19 @@ def test_go_needs_a_check_for_every_criterion(promise, service_user):
 def test_a_check_of_another_gate_is_refused(promise, service_user):
     review = open_review(promise)
     other = GateReview.objects.get(promise=promise, name="Legal check").checks.first()
-    checks = all_checks_met(review) + [{"check": other.pk, "result": "met"}]
+    checks = [*all_checks_met(review), CheckInput(check_id=other.pk, result=CheckResult.MET)]
 
     error = assert_refused(ValidationFailed, "invalid_checks", lambda: gs.gate_decide(
         review_id=review.pk, user=service_user, decision="go", checks=checks))
     assert "not a criterion of this gate" in str(error.fields)
 
 
-@pytest.mark.parametrize("bad_check", [
-    {"check": 999_999, "result": "met"},
-    {"check": "abc", "result": "met"},
-    {"check": [1], "result": "met"},
-    {"check": None, "result": "met"},
-    "met",
-    7,
-])
-def test_unknown_or_malformed_check_ids_are_invalid_input(promise, service_user, bad_check):
+def test_an_unknown_check_id_is_refused(promise, service_user):
+    # Malformed ids (text, lists, beyond the database's range) are the serializer's: test_serializers.py
     review = open_review(promise)
+    unknown = CheckInput(check_id=999_999, result=CheckResult.MET)
     assert_refused(ValidationFailed, "invalid_checks", lambda: gs.gate_decide(
-        review_id=review.pk, user=service_user, decision="go", checks=[*all_checks_met(review), bad_check]))
+        review_id=review.pk, user=service_user, decision="go", checks=[*all_checks_met(review), unknown]))
 
 
 def test_a_check_given_twice_is_refused(promise, service_user):
@@ -161,11 +160,10 @@ def test_a_check_given_twice_is_refused(promise, service_user):
     assert "given twice" in str(error.fields)
 
 
-@pytest.mark.parametrize("result", ["", "yes", None, "MET"])
-def test_a_check_result_is_met_not_met_or_na(promise, service_user, result):
+def test_a_check_left_unchecked_is_refused(promise, service_user):
     review = open_review(promise)
     checks = all_checks_met(review)
-    checks[0]["result"] = result
+    checks[0] = dataclasses.replace(checks[0], result=CheckResult.UNCHECKED)
     assert_refused(ValidationFailed, "invalid_checks", lambda: gs.gate_decide(
         review_id=review.pk, user=service_user, decision="go", checks=checks))
 
@@ -173,31 +171,25 @@ def test_a_check_result_is_met_not_met_or_na(promise, service_user, result):
 def test_not_applicable_needs_a_note(promise, service_user):
     review = open_review(promise)
     should = review.checks.get(requirement="should")
-    checks = [{"check": c.pk, "result": "met"} for c in review.checks.exclude(pk=should.pk)]
+    checks = [CheckInput(check_id=c.pk, result=CheckResult.MET) for c in review.checks.exclude(pk=should.pk)]
 
     error = assert_refused(ValidationFailed, "invalid_checks", lambda: gs.gate_decide(
         review_id=review.pk, user=service_user, decision="go",
-        checks=[*checks, {"check": should.pk, "result": "na", "note": "   "}]))
+        checks=[*checks, CheckInput(check_id=should.pk, result=CheckResult.NOT_APPLICABLE, note="   ")]))
     assert "needs a note" in str(error.fields)
 
     # With the note it passes and the note is kept
     gs.gate_decide(review_id=review.pk, user=service_user, decision="go",
-                   checks=[*checks, {"check": should.pk, "result": "na", "note": "No documentation for a pilot"}])
+                   checks=[*checks, CheckInput(check_id=should.pk, result=CheckResult.NOT_APPLICABLE,
+                                               note="No documentation for a pilot")])
     should.refresh_from_db()
     assert (should.result, should.note) == ("na", "No documentation for a pilot")
-
-
-@pytest.mark.parametrize("checks", ["met", {"check": 1}, 5])
-def test_checks_that_are_not_a_list_are_invalid_input(promise, service_user, checks):
-    review = open_review(promise)
-    assert_refused(ValidationFailed, "invalid_checks", lambda: gs.gate_decide(
-        review_id=review.pk, user=service_user, decision="go", checks=checks))
 
 
 # --- comments and decisions --------------------------------------------------------------------
 
 @pytest.mark.parametrize("decision", ["kill", "hold", "recycle"])
-@pytest.mark.parametrize("comment", ["", "   ", None])
+@pytest.mark.parametrize("comment", ["", "   "])
 def test_kill_hold_and_recycle_need_a_comment(promise, service_user, decision, comment):
     review = open_review(promise)
     error = assert_refused(ValidationFailed, "comment_required", lambda: gs.gate_decide(
@@ -205,22 +197,9 @@ def test_kill_hold_and_recycle_need_a_comment(promise, service_user, decision, c
     assert decision in error.message
 
 
-@pytest.mark.parametrize("decision", ["approve", "", None, "GO", ["go"]])
-def test_an_unknown_decision_is_refused(promise, service_user, decision):
-    review = open_review(promise)
-    assert_refused(ValidationFailed, "invalid_decision", lambda: gs.gate_decide(
-        review_id=review.pk, user=service_user, decision=decision, comment="x"))
-
-
-def test_a_comment_must_be_text(promise, service_user):
-    review = open_review(promise)
-    assert_refused(ValidationFailed, "invalid", lambda: gs.gate_decide(
-        review_id=review.pk, user=service_user, decision="kill", comment=["no"]))
-
-
 def test_a_closure_gate_cannot_kill(make_promise, seller, service_user, legal_user, delivery_user):
     promise = in_delivery(make_promise, seller, service_user, legal_user, delivery_user)
-    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value="3")
+    ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal("3"))
     review = open_review(promise)
     assert_refused(ValidationFailed, "kill_at_closure", lambda: gs.gate_decide(
         review_id=review.pk, user=service_user, decision="kill", comment="No"))
@@ -230,32 +209,23 @@ def test_a_closure_gate_cannot_kill(make_promise, seller, service_user, legal_us
 
 def test_only_a_go_carries_conditions(promise, service_user, delivery_user):
     review = open_review(promise)
-    condition = {"description": "Stock", "owner": delivery_user.pk, "due_at": tomorrow()}
+    condition = ConditionInput(description="Stock", owner=delivery_user, due_at=tomorrow())
     assert_refused(ValidationFailed, "conditions_need_go", lambda: gs.gate_decide(
         review_id=review.pk, user=service_user, decision="hold", comment="Wait", conditions=[condition]))
 
 
 @pytest.mark.parametrize("condition", [
-    {"description": "", "owner": "delivery", "due_at": "tomorrow"},
-    {"description": "Stock", "owner": 999_999, "due_at": "tomorrow"},
-    {"description": "Stock", "owner": "delivery", "due_at": None},
-    {"description": "Stock", "owner": "delivery", "due_at": "next week"},
-    {"description": "Stock", "owner": "delivery", "due_at": dt.datetime(2030, 1, 1, 12, 0)},  # naive
-    {"description": "Stock", "owner": "delivery", "due_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)},
-    {"description": "x" * 301, "owner": "delivery", "due_at": "tomorrow"},
-    {"description": ["Stock"], "owner": "delivery", "due_at": "tomorrow"},
-    {"description": "Stock", "owner": [1], "due_at": "tomorrow"},
-    "Stock by Friday",
-], ids=["no-description", "unknown-owner", "no-due", "unparseable-due", "naive-due", "past-due",
-        "too-long", "description-not-text", "owner-not-an-id", "not-an-object"])
+    {"description": "   "},
+    {"owner": "inactive"},
+    {"due_at": dt.datetime(2030, 1, 1, 12, 0)},  # naive
+    {"due_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)},
+], ids=["no-description", "inactive-owner", "naive-due", "past-due"])
 def test_conditions_are_validated_and_a_refused_conditional_go_writes_nothing(
         promise, service_user, delivery_user, condition):
-    if isinstance(condition, dict):
-        condition = dict(condition)
-        if condition["owner"] == "delivery":
-            condition["owner"] = delivery_user.pk
-        if condition["due_at"] == "tomorrow":
-            condition["due_at"] = tomorrow()
+    # Shapes (text, ids, ISO dates, lengths) are the serializer's: test_serializers.py
+    if condition.get("owner") == "inactive":
+        condition = {"owner": UserFactory(username="left-the-company", is_active=False)}
+    condition = ConditionInput(**{"description": "Stock", "owner": delivery_user, "due_at": tomorrow(), **condition})
     review = open_review(promise)
 
     assert_refused(ValidationFailed, "invalid_conditions", lambda: gs.gate_decide(
@@ -267,22 +237,22 @@ def test_conditions_are_validated_and_a_refused_conditional_go_writes_nothing(
     assert not GateCondition.objects.exists()
 
 
-def test_a_condition_due_date_may_come_as_iso_text(promise, service_user, delivery_user):
+def test_a_conditional_go_records_its_conditions(promise, service_user, delivery_user):
     review = open_review(promise)
     due = tomorrow().replace(microsecond=0)
 
     gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review),
-                   conditions=[{"description": "Stock", "owner": str(delivery_user.pk), "due_at": due.isoformat()}])
+                   conditions=[ConditionInput(description=" Stock ", owner=delivery_user, due_at=due)])
 
     condition = GateCondition.objects.get()
-    assert (condition.owner, condition.due_at) == (delivery_user, due)
+    assert (condition.description, condition.owner, condition.due_at) == ("Stock", delivery_user, due)
 
 
 def test_conditions_are_met_only_by_their_owner_the_gate_team_or_a_manager(
         promise, service_user, legal_user, delivery_user):
     review = open_review(promise)
     gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review),
-                   conditions=[{"description": "Stock", "owner": delivery_user.pk, "due_at": tomorrow()}])
+                   conditions=[ConditionInput(description="Stock", owner=delivery_user, due_at=tomorrow())])
     condition = GateCondition.objects.get()
 
     assert_refused(NotAllowed, "not_condition_owner",
@@ -305,9 +275,9 @@ def test_unknown_or_malformed_ids_are_not_found(promise, seller, service_user, b
         lambda: ps.promise_withdraw(promise_id=bad_id, user=seller),
         lambda: ps.promise_commit(promise_id=bad_id, user=seller),
         lambda: ps.promise_handover(promise_id=bad_id, user=seller),
-        lambda: ps.promise_verify(promise_id=bad_id, user=seller, actual_value="1"),
+        lambda: ps.promise_verify(promise_id=bad_id, user=seller, actual_value=Decimal("1")),
         lambda: ps.promise_close(promise_id=bad_id, user=seller),
-        lambda: ps.promise_update(promise_id=bad_id, user=seller, data={"title": "x"}),
+        lambda: ps.promise_update(promise_id=bad_id, user=seller, changes=ps.PromiseChanges(title="x")),
     ]
     for call in calls:
         error = assert_refused(NotFound, "not_found", call)
@@ -352,12 +322,12 @@ def test_illegal_promise_transitions_are_refused_and_change_nothing(
         lambda: ps.promise_commit(promise_id=draft.pk, user=seller),
         lambda: ps.promise_commit(promise_id=in_review.pk, user=seller),
         lambda: ps.promise_handover(promise_id=ok.pk, user=seller),
-        lambda: ps.promise_verify(promise_id=ok.pk, user=seller, actual_value="1"),
+        lambda: ps.promise_verify(promise_id=ok.pk, user=seller, actual_value=Decimal("1")),
         lambda: ps.promise_submit(promise_id=in_review.pk, user=seller),
         lambda: ps.promise_resubmit(promise_id=in_review.pk, user=seller),
         lambda: ps.promise_resubmit(promise_id=draft.pk, user=seller),
         lambda: ps.promise_close(promise_id=ok.pk, user=seller),
-        lambda: ps.promise_update(promise_id=in_review.pk, user=seller, data={"title": "Changed"}),
+        lambda: ps.promise_update(promise_id=in_review.pk, user=seller, changes=ps.PromiseChanges(title="Changed")),
     ]
     for refusal in refusals:
         before = db_snapshot()
@@ -389,10 +359,10 @@ def test_only_owner_manager_or_a_gate_team_verifies(make_promise, seller, servic
     outsider = UserFactory(username="marketer", teams=[roles.MARKETING])
     promise = in_delivery(make_promise, seller, service_user, legal_user, delivery_user)
     assert_refused(NotAllowed, "not_verifier",
-                   lambda: ps.promise_verify(promise_id=promise.pk, user=outsider, actual_value="1"))
+                   lambda: ps.promise_verify(promise_id=promise.pk, user=outsider, actual_value=Decimal("1")))
 
 
-@pytest.mark.parametrize("actual", ["four", "NaN", "Infinity", None, [4]])
+@pytest.mark.parametrize("actual", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")])
 def test_verify_needs_a_finite_number(make_promise, seller, service_user, legal_user, delivery_user, actual):
     promise = in_delivery(make_promise, seller, service_user, legal_user, delivery_user)
     assert_refused(ValidationFailed, "invalid",
@@ -404,35 +374,31 @@ def test_the_category_of_a_promise_in_rework_is_fixed(promise, seller, service_u
     build_standard_plan(other)
     decide(promise, service_user, "recycle")
     assert_refused(ValidationFailed, "category_fixed",
-                   lambda: ps.promise_update(promise_id=promise.pk, user=seller, data={"category": other}))
+                   lambda: ps.promise_update(promise_id=promise.pk, user=seller, changes=ps.PromiseChanges(category=other)))
     # Other fields stay editable in rework
-    ps.promise_update(promise_id=promise.pk, user=seller, data={"title": "Technician within 6 hours"})
+    ps.promise_update(promise_id=promise.pk, user=seller, changes=ps.PromiseChanges(title="Technician within 6 hours"))
     assert refreshed(promise).title == "Technician within 6 hours"
 
 
-@pytest.mark.parametrize("bad", [{"category": "on-site-service"}, {"target_value": "four"},
-                                 {"due_date": "31.03.2027"}, {"customer": None}, {"channel": "pigeon"}])
-def test_recording_a_promise_with_bad_input_is_invalid_not_a_crash(make_promise, bad):
+@pytest.mark.parametrize("bad", [{"customer": None}, {"channel": "pigeon"}, {"origin_department": "legal"},
+                                 {"comparison": "<>"}, {"deal_value": Decimal("-5")}])
+def test_recording_a_promise_that_breaks_the_model_rules_is_refused(make_promise, bad):
     with pytest.raises(ValidationFailed) as info:
         make_promise(**bad)
     assert info.value.code == "invalid_promise"
     assert not ServicePromise.objects.exists()
 
 
-def test_check_and_owner_ids_beyond_the_database_range_are_invalid_input(promise, service_user):
-    review = open_review(promise)
-    assert_refused(ValidationFailed, "invalid_checks", lambda: gs.gate_decide(
-        review_id=review.pk, user=service_user, decision="go",
-        checks=[*all_checks_met(review), {"check": 2**64, "result": "met"}]))
-    assert_refused(ValidationFailed, "invalid_conditions", lambda: gs.gate_decide(
-        review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review),
-        conditions=[{"description": "Stock", "owner": 2**64, "due_at": tomorrow()}]))
-
-
-@pytest.mark.parametrize("data", [None, ["title"], "title", {"owner": 1}, {"state": "approved"}])
-def test_editing_with_malformed_or_forbidden_changes_is_refused(make_promise, seller, data):
+def test_the_editable_fields_of_a_draft(make_promise, seller):
     draft = make_promise()
-    before = db_snapshot()
-    with pytest.raises(ValidationFailed):
-        ps.promise_update(promise_id=draft.pk, user=seller, data=data)
-    assert db_snapshot() == before
+    ps.promise_update(promise_id=draft.pk, user=seller, changes=ps.PromiseChanges(
+        title="Technician within 3 h", target_value=Decimal("3"), deal_value=None))
+    draft = refreshed(draft)
+    assert (draft.title, draft.target_value, draft.deal_value) == ("Technician within 3 h", Decimal("3"), None)
+
+
+def test_an_edit_that_breaks_the_model_rules_writes_nothing(make_promise, seller):
+    draft = make_promise()
+    error = assert_refused(ValidationFailed, "invalid_promise", lambda: ps.promise_update(
+        promise_id=draft.pk, user=seller, changes=ps.PromiseChanges(customer=None, customer_segment="")))
+    assert "customer" in error.message

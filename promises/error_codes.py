@@ -1,0 +1,21 @@
+"""The error codes of promises (the `error` of the JSON error shape): part of the public contract."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PromiseErrorCode(StrEnum):
+    INVALID_PROMISE = "invalid_promise"
+    INVALID_CUSTOMER = "invalid_customer"
+    NOT_PROMISE_MAKER = "not_promise_maker"
+    NOT_OWNER = "not_owner"
+    NOT_VERIFIER = "not_verifier"
+    NOT_EDITABLE = "not_editable"
+    NOT_EDITABLE_STATE = "not_editable_state"
+    CATEGORY_FIXED = "category_fixed"
+    NO_GATE_PLAN = "no_gate_plan"
+    HANDOVER_UNDER_WAY = "handover_under_way"
+    REASON_REQUIRED = "reason_required"
+    CLOSURE_GATE = "closure_gate"
+    NOT_DRAFT = "not_draft"

@@ -1,0 +1,60 @@
+"""The criteria checks of a decision: which results a gate may be decided with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from core.errors import ValidationFailed
+
+from .error_codes import GateErrorCode
+from .models import CheckResult, Decision, GateCheck, GateReview, Requirement
+
+
+@dataclass(frozen=True)
+class CheckInput:
+    """One criterion's result as the decider gives it (parsed by the API's or the admin's form)."""
+
+    check_id: int
+    result: CheckResult
+    note: str = ""
+
+
+def checks_apply(review: GateReview, checks: Sequence[CheckInput], *, decision: Decision) -> list[GateCheck]:
+    """Set the results on the review's checks (unsaved) and return the ones touched.
+
+    A check belongs to this gate and is given once; not applicable needs a note saying why; a go
+    needs every criterion checked and every must-meet criterion met."""
+    existing = {c.pk: c for c in review.checks.all()}
+    errors: dict[str, str] = {}
+    seen: set[int] = set()
+    for i, item in enumerate(checks):
+        if item.check_id not in existing:
+            errors[f"checks[{i}]"] = _("Check %(id)s is not a criterion of this gate.") % {"id": item.check_id}
+        elif item.check_id in seen:
+            errors[f"checks[{i}]"] = _("Check %(id)s is given twice.") % {"id": item.check_id}
+        elif item.result == CheckResult.UNCHECKED:
+            errors[f"checks[{i}]"] = _("A check's result is met, not_met or na.")
+        elif item.result == CheckResult.NOT_APPLICABLE and not item.note.strip():
+            errors[f"checks[{i}]"] = _("A criterion marked not applicable needs a note saying why.")
+        else:
+            seen.add(item.check_id)
+            existing[item.check_id].result, existing[item.check_id].note = item.result, item.note.strip()
+    if errors:
+        raise ValidationFailed(_("Some criteria checks are invalid."), code=GateErrorCode.INVALID_CHECKS, fields=errors)
+    if decision == Decision.GO:
+        missing = [c.text for c in existing.values() if c.pk not in seen]
+        if missing:
+            raise ValidationFailed(
+                _("A go needs a check for every criterion; missing: %(missing)s") % {"missing": "; ".join(missing)},
+                code=GateErrorCode.CHECKS_MISSING,
+            )
+        unmet = [c.text for c in existing.values() if c.requirement == Requirement.MUST and c.result != CheckResult.MET]
+        if unmet:
+            raise ValidationFailed(
+                _("Go needs every must-meet criterion met; not met: %(unmet)s") % {"unmet": "; ".join(unmet)},
+                code=GateErrorCode.MUST_CRITERIA_UNMET,
+            )
+    return [existing[pk] for pk in seen]
