@@ -84,7 +84,7 @@ class Feedback(models.Model):
     received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+", verbose_name=_("recorded by"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -213,7 +213,7 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
     check_note = models.TextField(_("check note"), blank=True)
     standardized_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

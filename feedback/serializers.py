@@ -31,14 +31,6 @@ def Amount(**kwargs) -> serializers.DecimalField:  # noqa: N802
     return serializers.DecimalField(max_digits=14, decimal_places=3, **kwargs)
 
 
-class SubmitSerializer(serializers.Serializer):
-    """Submitting a promise: a comment, and the guidance of its category the submitter acknowledges."""
-
-    comment = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False, default="")
-    acknowledged_guidance_ids = serializers.ListField(child=IdField(), required=False, default=list,
-                                                      max_length=200)
-
-
 class FeedbackSerializer(serializers.ModelSerializer):
     class Meta:
         model = Feedback

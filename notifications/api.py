@@ -1,7 +1,7 @@
 """The API of a user's own notifications: the in-app inbox and outgoing webhook subscriptions.
 
 Thin: shapes in notifications/serializers.py, rules in the services and selectors. Registered in
-api/urls.py; like the rest of this app it imports nothing above it (not even the `api` package).
+api/urls.py; like every app's API it uses what the `api` package shares (the view mixin).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.mixins import ID_PATTERN, ApiMixin, validated
+
 from . import selectors, user_settings
 from .serializers import (
     InboxItemSerializer,
@@ -20,15 +22,12 @@ from .serializers import (
     WebhookSerializer,
 )
 
-# A path id: at most 18 digits, so it always fits the database's bigint (core.ids.MAX_ID).
-ID_PATTERN = r"[0-9]{1,18}"
-
 
 @extend_schema_view(list=extend_schema(
     summary="My inbox, newest first",
     parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="Only unread items.")],
 ))
-class InboxViewSet(viewsets.GenericViewSet):
+class InboxViewSet(ApiMixin, viewsets.GenericViewSet):
     serializer_class = InboxItemSerializer
     lookup_value_regex = ID_PATTERN
     filter_backends: list = []
@@ -57,7 +56,7 @@ class InboxViewSet(viewsets.GenericViewSet):
         return Response({"unread": selectors.inbox_unread_count(user=request.user)})
 
 
-class WebhookViewSet(viewsets.GenericViewSet):
+class WebhookViewSet(ApiMixin, viewsets.GenericViewSet):
     """A user's own outgoing webhooks: signed JSON posts of the events they receive."""
 
     serializer_class = WebhookSerializer
@@ -72,9 +71,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
     @extend_schema(request=WebhookCreateSerializer, responses={201: WebhookCreatedSerializer},
                    summary="Add a webhook (the answer shows its signing secret, once)")
     def create(self, request):
-        serializer = WebhookCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(WebhookCreateSerializer, request.data)
         hook = user_settings.webhook_subscription_create(user=request.user, name=data["name"], url=data["url"],
                                                          kinds=data["kinds"], secret=data.get("secret"))
         return Response(WebhookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)

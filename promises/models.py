@@ -51,7 +51,7 @@ class Customer(models.Model):
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="de")
     crm_reference = models.CharField(_("CRM reference"), max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -157,7 +157,7 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
         default=timezone.now,
         help_text=_("When the customer last saw an update (state label change or interim notice)."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

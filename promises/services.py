@@ -107,12 +107,13 @@ def promise_create(*, user, title: str, category: PromiseCategory, origin_depart
     if owner is not None and owner.pk != user.pk and not is_manager(user):
         raise NotAllowed(_("Only a manager may record a promise on someone else's behalf."),
                          code=CommonErrorCode.NOT_MANAGER)
+    now = now or timezone.now()
     promise = ServicePromise(
         title=title, description=description, category=category, customer=customer,
         customer_segment=customer_segment, origin_department=origin_department, channel=channel,
         metric=metric, comparison=comparison, target_value=target_value, unit=unit, due_date=due_date,
         owner=owner or user, crm_reference=crm_reference, deal_value=deal_value,
-        customer_visible_at=now or timezone.now(),
+        created_at=now, customer_visible_at=now,
     )
     _validate(promise)
     with transaction.atomic():
@@ -258,7 +259,7 @@ def promise_verify(*, promise_id: int, user, actual_value: Decimal, reason: str 
                                    code=PromiseErrorCode.REASON_REQUIRED,
                                    fields={"reason": _("required when the target was missed")})
         # The outcome of a broken promise is feedback, recorded with the verification itself.
-        feedback_record_promise_outcome(promise=promise, actor=user)
+        feedback_record_promise_outcome(promise=promise, actor=user, now=now)
         gates.step_start(promise=promise, step=GateStep.CLOSURE, actor=user, now=now)
     return promise
 
@@ -289,12 +290,12 @@ def promise_delete(*, promise_id: int, user, now: dt.datetime | None = None) -> 
 
 def customer_create(*, user, name: str, segment: str = "", email: str = "", language: str = "de",
                     crm_reference: str = "", now: dt.datetime | None = None) -> Customer:
-    """Promise makers record the customers they make promises to. (`now` is accepted like every
-    write's clock; the row's creation time is the database's.)"""
+    """Promise makers record the customers they make promises to."""
     if not is_promise_maker(user):
         raise NotAllowed(_("Only sales, marketing, presales or managers record customers."),
                          code=PromiseErrorCode.NOT_PROMISE_MAKER)
-    customer = Customer(name=name, segment=segment, email=email, language=language, crm_reference=crm_reference)
+    customer = Customer(name=name, segment=segment, email=email, language=language, crm_reference=crm_reference,
+                        created_at=now or timezone.now())
     try:
         customer.full_clean()
     except DjangoValidationError as exc:

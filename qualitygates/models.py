@@ -100,7 +100,7 @@ class GatePlan(models.Model):
     version = models.PositiveIntegerField(default=1)
     name = models.CharField(max_length=150)
     change_note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["category__name", "-version"]

@@ -9,11 +9,13 @@ with. Only the current version of a category's plan can be edited.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import CommonErrorCode, Conflict, NotAllowed, NotFound, ValidationFailed
@@ -103,7 +105,7 @@ def _edit_gates_in_place(plan: GatePlan, gates: Sequence[GateDraft]) -> None:
 
 
 def gate_plan_create(*, user, category: PromiseCategory, name: str, change_note: str,
-                     gates: Sequence[GateDraft]) -> GatePlan:
+                     gates: Sequence[GateDraft], now: dt.datetime | None = None) -> GatePlan:
     """A new plan for the category; it becomes the category's current version."""
     _require_manager(user)
     try:
@@ -111,7 +113,7 @@ def gate_plan_create(*, user, category: PromiseCategory, name: str, change_note:
             latest = (GatePlan.objects.filter(category=category).order_by("-version")
                       .values_list("version", flat=True).first())
             plan = GatePlan.objects.create(category=category, version=(latest or 0) + 1, name=name,
-                                           change_note=change_note)
+                                           change_note=change_note, created_at=now or timezone.now())
             _create_gates(plan, gates)
     except IntegrityError as exc:
         raise Conflict(_("Another plan of this category was saved at the same moment; reload and try again.")
@@ -119,7 +121,8 @@ def gate_plan_create(*, user, category: PromiseCategory, name: str, change_note:
     return plan
 
 
-def gate_plan_edit(*, user, plan_id: int, name: str, change_note: str, gates: Sequence[GateDraft]) -> GatePlan:
+def gate_plan_edit(*, user, plan_id: int, name: str, change_note: str, gates: Sequence[GateDraft],
+                   now: dt.datetime | None = None) -> GatePlan:
     """The plan as edited: the same plan while unused, else its next version. Returns the plan saved."""
     _require_manager(user)
     try:
@@ -135,7 +138,8 @@ def gate_plan_edit(*, user, plan_id: int, name: str, change_note: str, gates: Se
                                % {"plan": plan.name, "version": plan.version, "latest": latest})
             if plan.promises.exists():
                 new_plan = GatePlan.objects.create(category_id=plan.category_id, version=plan.version + 1,
-                                                   name=name, change_note=change_note)
+                                                   name=name, change_note=change_note,
+                                                   created_at=now or timezone.now())
                 _create_gates(new_plan, gates)
                 return new_plan
             plan.name, plan.change_note = name, change_note

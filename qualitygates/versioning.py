@@ -7,10 +7,12 @@ KVP loop's one write on plans stays small and separate from the gate engine.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -57,7 +59,8 @@ def _clean_changes(changes: Iterable[dict[str, Any]], plan: GatePlan) -> list[di
     return cleaned
 
 
-def gate_plan_revise(*, plan_id: int, change_note: str, criteria_changes: Iterable[dict[str, Any]]) -> GatePlan:
+def gate_plan_revise(*, plan_id: int, change_note: str, criteria_changes: Iterable[dict[str, Any]],
+                     now: dt.datetime | None = None) -> GatePlan:
     """Copy the plan (definitions and criteria) into version + 1 with the criterion changes applied.
 
     Each change names a definition of this plan and either adds a criterion or replaces one
@@ -83,7 +86,8 @@ def gate_plan_revise(*, plan_id: int, change_note: str, criteria_changes: Iterab
             plan = GatePlan.objects.prefetch_related("definitions__criteria").get(pk=plan.pk)
             cleaned = _clean_changes(changes, plan)
             new_plan = GatePlan.objects.create(category_id=plan.category_id, version=plan.version + 1,
-                                               name=plan.name, change_note=change_note)
+                                               name=plan.name, change_note=change_note,
+                                               created_at=now or timezone.now())
             new_definitions: dict[int, GateDefinition] = {}
             for d in plan.definitions.all():
                 new_definitions[d.pk] = GateDefinition.objects.create(

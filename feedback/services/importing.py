@@ -170,7 +170,7 @@ def _row_feedback(values: dict[str, str], *, keys: _Keys, links: FeedbackLinks, 
         return None, problems
     promise = fields["promise"]
     return Feedback(
-        promise=promise, category=promise.category if promise else fields["category"],
+        created_at=now, promise=promise, category=promise.category if promise else fields["category"],
         customer=fields["customer"] or (promise.customer if promise else None), kind=fields["kind"],
         channel=fields["channel"], severity=fields["severity"], csat_score=fields["csat_score"],
         nps_score=fields["nps_score"], text=fields["text"], received_at=fields["received_at"] or now,

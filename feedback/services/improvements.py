@@ -67,7 +67,7 @@ def improvement_propose(*, user: AbstractBaseUser, title: str, description: str 
         raise ValidationFailed(_("An improvement needs a title of 1 to 200 characters."),
                                code=CommonErrorCode.INVALID, fields={"title": _("1 to 200 characters")})
     with transaction.atomic():
-        item = ImprovementItem.objects.create(title=title, description=description, proposed_by=user)
+        item = ImprovementItem.objects.create(created_at=now, title=title, description=description, proposed_by=user)
         _link(item, category_ids=category_ids, gate_definition_ids=gate_definition_ids, feedback_ids=feedback_ids)
         improvement_proposal_record(item, actor=user, now=now)
     return item
@@ -230,7 +230,7 @@ def improvement_standardize(*, item_id: int, user: AbstractBaseUser, guidance_te
                     "n": i, "id": change["definition_id"]}, code=FeedbackErrorCode.UNKNOWN_DEFINITION)
             by_plan.setdefault(definition.plan_id, []).append(change)
         for plan_id, plan_changes in by_plan.items():
-            new_plan = gate_plan_revise(plan_id=plan_id, criteria_changes=plan_changes,
+            new_plan = gate_plan_revise(plan_id=plan_id, criteria_changes=plan_changes, now=now,
                                         change_note=_("Improvement #%(id)s: %(title)s") % {
                                             "id": item.pk, "title": item.title})
             item.categories.add(new_plan.category_id)

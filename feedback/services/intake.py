@@ -78,7 +78,7 @@ def feedback_record(*, user: AbstractBaseUser, kind: FeedbackKind, channel: Feed
         category, customer = promise.category, customer or promise.customer
     with transaction.atomic():
         item = Feedback.objects.create(
-            promise=promise, category=category, customer=customer, kind=kind, channel=channel, severity=severity,
+            created_at=now, promise=promise, category=category, customer=customer, kind=kind, channel=channel, severity=severity,
             csat_score=csat_score, nps_score=nps_score, text=text.strip(), received_at=received_at or now,
             external_reference=external_reference, source=FeedbackSource.MANUAL, recorded_by=user)
         feedback_event(item, actor=user)
@@ -93,7 +93,7 @@ def feedback_record_promise_outcome(*, promise: ServicePromise, actor: AbstractB
         return None
     now = now or timezone.now()
     item = Feedback.objects.create(
-        promise=promise, category_id=promise.category_id, customer_id=promise.customer_id,
+        created_at=now, promise=promise, category_id=promise.category_id, customer_id=promise.customer_id,
         channel=FeedbackChannel.SYSTEM, kind=FeedbackKind.BROKEN_PROMISE, severity=Severity.HIGH,
         text=_("Promise not kept: %(commitment)s, actual %(actual)s.") % {
             "commitment": promise.commitment, "actual": f"{promise.actual_value.normalize():f}"},
@@ -132,7 +132,7 @@ def feedback_record_customer_rating(*, status_token: str, kept_as_seen: bool, cs
             else:
                 kind = FeedbackKind.COMPLAINT
             item = Feedback.objects.create(
-                promise=promise, category_id=promise.category_id, customer_id=promise.customer_id,
+                created_at=now, promise=promise, category_id=promise.category_id, customer_id=promise.customer_id,
                 channel=FeedbackChannel.STATUS_PAGE, kind=kind, severity=Severity.LOW if kept_as_seen else Severity.HIGH,
                 csat_score=csat_score, text=text.strip(), kept_as_seen=kept_as_seen, source=FeedbackSource.CUSTOMER,
                 received_at=now,

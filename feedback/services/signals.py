@@ -42,7 +42,7 @@ def early_warning_check(*, category_id: int, now: dt.datetime | None = None) -> 
         return None
     rate = Decimal(broken) / n
     item = ImprovementItem.objects.create(
-        title=_("Early warning: %(category)s broke %(broken)d of its last %(n)d promises") % {
+        created_at=now, title=_("Early warning: %(category)s broke %(broken)d of its last %(n)d promises") % {
             "category": category.name, "broken": broken, "n": n},
         description=_("The break rate %(rate)s%% passed the threshold of %(threshold)s%%. Find the cause and "
                       "improve the promises or the gates of this category.") % {
@@ -74,7 +74,7 @@ def gate_escape_check(*, definition_ids: Iterable[int], now: dt.datetime | None 
                                           state__in=OPEN_IMPROVEMENT_STATES).exists():
             continue
         item = ImprovementItem.objects.create(
-            title=_("Gate without teeth: %(gate)s lets %(escaped)d of %(passed)d promises through that broke") % {
+            created_at=now, title=_("Gate without teeth: %(gate)s lets %(escaped)d of %(passed)d promises through that broke") % {
                 "gate": definition.name, "escaped": row["escaped"], "passed": row["passed"]},
             description=_("Sharpen the criteria of the gate '%(gate)s' (plan %(plan)s). Top reasons: %(reasons)s")
             % {"gate": definition.name, "plan": str(definition.plan),
