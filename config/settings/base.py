@@ -210,6 +210,22 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
+# --- Request bodies: hostile input (issue 12, ops2) -------------------------------------------
+# One place for every app's API: bodies that no field can use are refused by the parsers (400/413)
+# before a serializer sees them; the renderer writes any text it is given (api/parsers.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)  # also JSON bodies
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "api.parsers.JSONParser",
+    "api.parsers.FormParser",
+    "api.parsers.MultiPartParser",
+]
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "api.renderers.JSONRenderer",
+    "rest_framework.renderers.BrowsableAPIRenderer",
+]
+# --- end of the hostile-input block ---------------------------------------------------------------
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service quality gates API",
     "DESCRIPTION": "Service promises, their quality gates and the improvement loop (KVP). Errors are "
