@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",  # first: every response and log line carries the request id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -280,9 +281,23 @@ NOTIFICATIONS_REMINDER_AT = 0.8  # share of a gate's decision time after which i
 # --- Product settings ------------------------------------------------------------------------
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
+# --- Logging: structured, with the request id (issue 12, ops2) -----------------------------------
+# One JSON object per line on stderr (time, level, logger, message, request_id, and any `extra=`),
+# for web, worker and beat alike; LOG_FORMAT=text gives one readable line per record instead.
+# The request id comes from core.middleware.RequestIdMiddleware and travels into Celery tasks.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "core.logging.JSONFormatter"},
+        "text": {"()": "core.logging.TextFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+# The worker logs through LOGGING above instead of replacing the root logger's handlers with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# --- end of the logging block ---------------------------------------------------------------------
