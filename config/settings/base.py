@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",  # first: every response and log line carries the request id
+    "config.metrics.RequestMetricsMiddleware",  # counts and times every answer, whatever answered it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -301,3 +302,11 @@ LOGGING = {
 # The worker logs through LOGGING above instead of replacing the root logger's handlers with its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- end of the logging block ---------------------------------------------------------------------
+
+# --- Metrics (issue 12, ops2) ---------------------------------------------------------------------
+# GET /metrics (config/metrics.py) answers the addresses in these networks, or anyone sending
+# "Authorization: Bearer <METRICS_TOKEN>"; everybody else gets 404. With several gunicorn processes,
+# gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR so every process's request counters are summed.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# --- end of the metrics block ---------------------------------------------------------------------
