@@ -64,6 +64,7 @@ class JSONFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or _request_id.get(),
+            "pid": record.process,
         }
         if record.name == "gunicorn.access" and isinstance(record.args, dict):
             entry.update(_access_fields(record.args))
