@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import parsers, status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 
@@ -31,7 +32,7 @@ _SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 class BodyTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is larger than the server accepts."
+    default_detail = gettext_lazy("The request body is larger than the server accepts.")
     default_code = "too_large"
 
 
