@@ -10,6 +10,7 @@ are refused with 400 by the parsers, before any message could echo them.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import schemathesis
@@ -240,6 +241,28 @@ def test_a_lone_surrogate_in_a_choice_field_is_refused_before_it_is_echoed(real_
                      '{"decision": "\\ud800", "comment": "x"}', "application/json")
     assert response.status_code == 400
     assert response.json()["fields"] == {"decision": "Text must be valid Unicode (a lone surrogate is not)."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("levels", "refused_by_the_parser"), [(32, False), (33, True), (999, True)])
+def test_the_nesting_limit_is_32_levels(clients, levels, refused_by_the_parser):
+    body = '{"title": ' + "[" * (levels - 1) + "]" * (levels - 1) + "}"
+    response = _send(clients["maker"], "post", "/api/promises/", body, "application/json")
+    assert response.status_code == 400
+    assert ("nested deeper than 32" in response.json()["detail"]) is refused_by_the_parser
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", ['"' + '\\"' * 1_000_000, '["' + "\\\\" * 1_000_000 + '"]',
+                                  "[" * 1_200_000, '{"a": [' + "1," * 1_000_000 + "1]}"],
+                         ids=["escaped quotes", "backslashes", "brackets", "a million numbers"])
+def test_a_large_hostile_body_is_refused_in_linear_time(clients, text):
+    # a body of up to the 2.5 MB limit crafted against a scanner (a string of escaped quotes made
+    # an earlier bracket count quadratic: hours); each must be answered in well under a second or two
+    started = time.perf_counter()
+    response = _send(clients["maker"], "post", "/api/promises/", text, "application/json")
+    assert response.status_code == 400
+    assert time.perf_counter() - started < 10
 
 
 @pytest.mark.django_db
