@@ -34,8 +34,14 @@ _CODES = {
 }
 
 
+def _printable(text) -> str:
+    """Text safe to echo: what cannot be encoded (a lone surrogate from the client) becomes "?"."""
+    return str(text).encode("utf-8", "replace").decode("utf-8")
+
+
 def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
-    return {"error": code, "detail": str(detail), "fields": fields or {}}
+    return {"error": _printable(code), "detail": _printable(detail),
+            "fields": {_printable(name): _printable(message) for name, message in (fields or {}).items()}}
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, str]:
@@ -60,7 +66,8 @@ def _flatten(detail, prefix: str = "") -> dict[str, str]:
 def exception_handler(exc, context) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, DomainError):
-        return Response(exc.as_dict(), status=exc.http_status)
+        body = exc.as_dict()
+        return Response(error_body(body["error"], body["detail"], body["fields"]), status=exc.http_status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

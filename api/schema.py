@@ -20,6 +20,7 @@ _DESCRIPTIONS = {
     "404": "Not found.",
     "405": "Method not allowed.",
     "409": "Illegal transition or lost race.",
+    "413": "Request body too large.",
     "415": "Unsupported media type.",
     "429": "Too many requests.",
 }
@@ -33,7 +34,7 @@ def add_error_responses(result, generator, request, public):
         for method, operation in path_item.items():
             codes = ["400", "401", "403", "404", "405", "429"]
             if method in _WRITE_METHODS:
-                codes += ["409", "415"]
+                codes += ["409", "413", "415"]
             responses = operation.setdefault("responses", {})
             for code in codes:
                 responses.setdefault(code, {"description": _DESCRIPTIONS[code],

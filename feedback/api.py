@@ -9,11 +9,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.mixins import ID_PATTERN, ApiMixin, validated
+from api.parsers import MultiPartParser
 
 from . import serializers as s
 from .selectors.guidance import category_record
@@ -69,14 +69,15 @@ class FeedbackViewSet(ApiMixin, viewsets.GenericViewSet):
 def _item_action(service, serializer_class, summary: str, *, build=None):
     """A transition action: POST /api/improvements/{id}/<name>/."""
 
-    @extend_schema(request=serializer_class, responses=s.ImprovementDetailSerializer, summary=summary)
     def view(self, request, pk=None):
         data = validated(serializer_class, request.data)
         service(item_id=int(pk), user=request.user, **(build(data) if build else data))
         return self._detail(int(pk))
 
     view.__name__ = service.__name__.removeprefix("improvement_")
-    return action(detail=True, methods=["post"])(view)
+    # extend_schema outside action: action() replaces the function's kwargs, where the schema is kept.
+    return extend_schema(request=serializer_class, responses=s.ImprovementDetailSerializer,
+                         summary=summary)(action(detail=True, methods=["post"])(view))
 
 
 def _standardize_kwargs(data: dict) -> dict:

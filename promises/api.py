@@ -77,14 +77,15 @@ class CategoryViewSet(ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
 def _comment_action(service, summary: str):
     """A transition action taking an optional comment: POST /api/promises/{id}/<name>/."""
 
-    @extend_schema(request=CommentSerializer, responses=s.PromiseDetailSerializer, summary=summary)
     def view(self, request, pk=None):
         data = validated(CommentSerializer, request.data)
         promise = service(promise_id=int(pk), user=request.user, comment=data["comment"])
         return self._detail(promise.pk)
 
     view.__name__ = service.__name__.removeprefix("promise_")
-    return action(detail=True, methods=["post"])(view)
+    # extend_schema outside action: action() replaces the function's kwargs, where the schema is kept.
+    return extend_schema(request=CommentSerializer, responses=s.PromiseDetailSerializer,
+                         summary=summary)(action(detail=True, methods=["post"])(view))
 
 
 @extend_schema_view(

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",  # first: every response and log line carries the request id
+    "config.metrics.RequestMetricsMiddleware",  # counts and times every answer, whatever answered it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -212,6 +214,22 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
+# --- Request bodies: hostile input (issue 12, ops2) -------------------------------------------
+# One place for every app's API: bodies that no field can use are refused by the parsers (400/413)
+# before a serializer sees them; the renderer writes any text it is given (api/parsers.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)  # also JSON bodies
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "api.parsers.JSONParser",
+    "api.parsers.FormParser",
+    "api.parsers.MultiPartParser",
+]
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "api.renderers.JSONRenderer",
+    "rest_framework.renderers.BrowsableAPIRenderer",
+]
+# --- end of the hostile-input block ---------------------------------------------------------------
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service quality gates API",
     "DESCRIPTION": "Service promises, their quality gates and the improvement loop (KVP). Errors are "
@@ -269,9 +287,31 @@ NOTIFICATIONS_MESSAGE_ID_DOMAIN = env("NOTIFICATIONS_MESSAGE_ID_DOMAIN", default
 # --- Product settings ------------------------------------------------------------------------
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
+# --- Logging: structured, with the request id (issue 12, ops2) -----------------------------------
+# One JSON object per line on stderr (time, level, logger, message, request_id, and any `extra=`),
+# for web, worker and beat alike; LOG_FORMAT=text gives one readable line per record instead.
+# The request id comes from core.middleware.RequestIdMiddleware and travels into Celery tasks.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "core.logging.JSONFormatter"},
+        "text": {"()": "core.logging.TextFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+# The worker logs through LOGGING above instead of replacing the root logger's handlers with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# --- end of the logging block ---------------------------------------------------------------------
+
+# --- Metrics (issue 12, ops2) ---------------------------------------------------------------------
+# GET /metrics (config/metrics.py) answers the addresses in these networks, or anyone sending
+# "Authorization: Bearer <METRICS_TOKEN>"; everybody else gets 404. With several gunicorn processes,
+# gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR so every process's request counters are summed.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# --- end of the metrics block ---------------------------------------------------------------------
