@@ -10,11 +10,12 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from notifications import delivery
 from notifications import services as notifications
 from notifications.models import Delivery, DeliveryState, OutboxEvent
 from promises import services as promises
 from qualitygates import services as gates
-from qualitygates.models import GateReview, ReviewState
+from qualitygates.models import Decision, GateReview, ReviewState
 from tests.factories import all_checks_met
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def activity(make_promise, seller, service_user, legal_user):
     notices fanned out, and one e-mail of them sent."""
     decided = promises.promise_submit(promise_id=make_promise().pk, user=seller)
     review = decided.gate_reviews.get(state=ReviewState.OPEN)
-    gates.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
+    gates.gate_decide(review_id=review.pk, user=service_user, decision=Decision.GO, checks=all_checks_met(review))
     waiting = promises.promise_submit(promise_id=make_promise().pk, user=seller)
     # the second promise's gate has waited past its due time (a shift of the clock, not of its state)
     GateReview.objects.filter(promise=waiting, state=ReviewState.OPEN).update(
@@ -45,7 +46,7 @@ def activity(make_promise, seller, service_user, legal_user):
         email = Delivery.objects.filter(channel="email", state=DeliveryState.PENDING).first()
         if email:
             break
-    notifications.delivery_send(delivery_id=email.pk)
+    delivery.delivery_send(delivery_id=email.pk)
     OutboxEvent.objects.filter(fanned_out_at__isnull=True).update(created_at=timezone.now() - dt.timedelta(minutes=5))
 
 
