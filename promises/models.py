@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
@@ -79,6 +79,49 @@ class PromiseCategory(models.Model):
         verbose_name_plural = _("promise categories")
 
     def __str__(self) -> str:
+        return self.name
+
+
+class MetricDirection(models.TextChoices):
+    LOWER_IS_BETTER = "lower", _("lower is better")
+    HIGHER_IS_BETTER = "higher", _("higher is better")
+
+
+class MetricKind(models.TextChoices):
+    WORKING_HOURS = "working_hours", _("duration in working hours")
+    CALENDAR_DAYS = "calendar_days", _("duration in calendar days")
+    PERCENTAGE = "percentage", _("percentage")
+    COUNT = "count", _("count")
+    SCORE = "score", _("score")
+    MONEY = "money", _("money")
+
+
+class Metric(models.Model):
+    """A measurable quantity from the catalogue managers keep: promises and improvement targets that
+    share a metric can be compared with each other and with what delivery actually achieved."""
+
+    name = models.CharField(_("name (English)"), max_length=120, unique=True)
+    name_de = models.CharField(_("name (German)"), max_length=120, blank=True)
+    unit = models.CharField(_("unit"), max_length=30, help_text=_("e.g. h, working days, %, min"))
+    direction = models.CharField(_("direction"), max_length=6, choices=MetricDirection.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=MetricKind.choices)
+    categories = models.ManyToManyField(PromiseCategory, related_name="metrics", blank=True,
+                                        verbose_name=_("categories"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("metric")
+        verbose_name_plural = _("metrics")
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.unit})"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (German where one is kept, else English)."""
+        if self.name_de and translation.get_language() == "de":
+            return self.name_de
         return self.name
 
 
