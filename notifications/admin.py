@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_helpers import bulk_service_action
+from core.admin_helpers import ReadOnlyAdminMixin, bulk_service_action
 
 from . import delivery, user_settings
 from .models import (
@@ -23,15 +23,8 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Rows the outbox writes: looked up for support, never edited here."""
 
 
 class DeliveryInline(admin.TabularInline):

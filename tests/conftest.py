@@ -8,7 +8,7 @@ import os
 import pytest
 from django.conf import settings
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.clock_support"]
 
 _SKIPPED: list[str] = []
 

@@ -4,48 +4,18 @@ too long, recorded in the promise's customer timeline and shown on the status pa
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
-from notifications.models import Channel, Delivery
 from promises import clock as promise_clock
 from promises import services as ps
 from promises.models import CustomerNotice, PromiseState, ServicePromise
 from qualitygates import services as gs
-from qualitygates.models import ReviewState
+from tests.clock_support import at, open_review
 from tests.factories import all_checks_met
 from tests.outbox_support import drain
-
-BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
-
-
-def at(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=BERLIN)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """timezone.now() as the test says; the services take `now` too."""
-
-    class Clock:
-        now = at(2027, 3, 5, 14, 0)  # a Friday afternoon
-
-    monkeypatch.setattr(timezone, "now", lambda: Clock.now)
-    return Clock
-
-
-def open_review(promise):
-    return promise.gate_reviews.get(state=ReviewState.OPEN)
-
-
-def recipients(kind, channel=Channel.EMAIL) -> list[str]:
-    return sorted(Delivery.objects.filter(event__kind=kind, channel=channel)
-                  .values_list("recipient__username", flat=True))
 
 
 def commit(promise, seller, service_user, legal_user):
@@ -58,14 +28,14 @@ def commit(promise, seller, service_user, legal_user):
     return promise
 
 
-def test_interim_notice_after_silent_days(clock, client, make_promise, seller, service_user, legal_user, customer,
+def test_interim_notice_after_silent_days(wall_clock, client, make_promise, seller, service_user, legal_user, customer,
                                           django_assert_max_num_queries):
     # given a promise committed on Friday (interim notice after 5 days by default)
     promise = commit(make_promise(), seller, service_user, legal_user)
-    assert promise.state == PromiseState.COMMITTED and promise.customer_visible_at == clock.now
+    assert promise.state == PromiseState.COMMITTED and promise.customer_visible_at == wall_clock.now
     in_review = make_promise(title="Another promise")
     ps.promise_submit(promise_id=in_review.pk, user=seller)
-    committed_at = clock.now
+    committed_at = wall_clock.now
     assert promise_clock.interim_notices_send(now=committed_at + dt.timedelta(days=4, hours=23)) == 0
     with django_assert_max_num_queries(2):
         assert promise_clock.promise_ids_needing_interim_notice(now=committed_at + dt.timedelta(days=6)) == [promise.pk]
@@ -91,43 +61,43 @@ def test_interim_notice_after_silent_days(clock, client, make_promise, seller, s
     assert page.content.decode().count("We wrote to you that we are still working on your promise.") == 2
 
 
-def test_interim_notice_while_on_hold_after_commitment(clock, make_promise, seller, service_user, legal_user,
+def test_interim_notice_while_on_hold_after_commitment(wall_clock, make_promise, seller, service_user, legal_user,
                                                        delivery_user):
     promise = commit(make_promise(), seller, service_user, legal_user)
     ps.promise_handover(promise_id=promise.pk, user=seller)
     review = open_review(promise)
-    clock.now = at(2027, 3, 8, 9, 0)
+    wall_clock.now = at(2027, 3, 8, 9, 0)
     gs.gate_decide(review_id=review.pk, user=delivery_user, decision="hold", comment="Waiting for parts")
     promise.refresh_from_db()
-    assert promise.state == PromiseState.ON_HOLD and promise.customer_visible_at == clock.now
-    assert promise_clock.interim_notices_send(now=clock.now + dt.timedelta(days=5, minutes=1)) == 1
+    assert promise.state == PromiseState.ON_HOLD and promise.customer_visible_at == wall_clock.now
+    assert promise_clock.interim_notices_send(now=wall_clock.now + dt.timedelta(days=5, minutes=1)) == 1
     assert ServicePromise.objects.get(pk=promise.pk).customer_notices.count() == 1
 
 
-def test_no_interim_notice_without_a_customer_email(clock, make_promise, seller, service_user, legal_user):
+def test_no_interim_notice_without_a_customer_email(wall_clock, make_promise, seller, service_user, legal_user):
     from tests.factories import CustomerFactory
 
     silent = commit(make_promise(customer=CustomerFactory(email="")), seller, service_user, legal_user)
-    assert promise_clock.interim_notices_send(now=clock.now + dt.timedelta(days=30)) == 0
+    assert promise_clock.interim_notices_send(now=wall_clock.now + dt.timedelta(days=30)) == 0
     assert not silent.customer_notices.exists()
 
 
-def test_next_customer_update_follows_the_last_visible_one(clock, make_promise, seller, service_user, legal_user):
+def test_next_customer_update_follows_the_last_visible_one(wall_clock, make_promise, seller, service_user, legal_user):
     draft = make_promise(title="Not yet promised")
     assert promise_clock.next_customer_update(draft) is None  # nobody waits for news of a draft
     promise = commit(make_promise(), seller, service_user, legal_user)
-    assert promise_clock.next_customer_update(promise) == clock.now + dt.timedelta(days=5)
-    promise_clock.interim_notices_send(now=clock.now + dt.timedelta(days=5, minutes=1))
+    assert promise_clock.next_customer_update(promise) == wall_clock.now + dt.timedelta(days=5)
+    promise_clock.interim_notices_send(now=wall_clock.now + dt.timedelta(days=5, minutes=1))
     promise.refresh_from_db()
-    assert promise_clock.next_customer_update(promise) == clock.now + dt.timedelta(days=10, minutes=1)
+    assert promise_clock.next_customer_update(promise) == wall_clock.now + dt.timedelta(days=10, minutes=1)
     assert [n.email for n in promise_clock.customer_notices_for_promise(promise_id=promise.pk)] == [
         promise.customer.email]
 
 
 def test_customer_notices_are_listed_read_only_in_the_promises_admin(
-        clock, client, make_promise, seller, service_user, legal_user):
+        wall_clock, client, make_promise, seller, service_user, legal_user):
     promise = commit(make_promise(), seller, service_user, legal_user)
-    promise_clock.interim_notices_send(now=clock.now + dt.timedelta(days=5, minutes=1))
+    promise_clock.interim_notices_send(now=wall_clock.now + dt.timedelta(days=5, minutes=1))
     notice = CustomerNotice.objects.get()
     client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw"))
     listed = client.get(reverse("admin:promises_customernotice_changelist"))

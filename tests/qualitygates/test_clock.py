@@ -3,48 +3,16 @@ The clock is moved, not waited for."""
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
-
-import pytest
-from django.utils import timezone
-
-from notifications.models import Channel, Delivery, EventKind, OutboxEvent
+from notifications.models import EventKind, OutboxEvent
 from promises import services as ps
 from qualitygates import clock as gate_clock
 from qualitygates import services as gs
-from qualitygates.models import ReviewState
+from tests.clock_support import at, open_review, recipients
 from tests.factories import all_checks_met
 from tests.outbox_support import drain
 
-BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
-
-def at(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=BERLIN)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """timezone.now() as the test says; the services take `now` too."""
-
-    class Clock:
-        now = at(2027, 3, 5, 14, 0)  # a Friday afternoon
-
-    monkeypatch.setattr(timezone, "now", lambda: Clock.now)
-    return Clock
-
-
-def open_review(promise):
-    return promise.gate_reviews.get(state=ReviewState.OPEN)
-
-
-def recipients(kind, channel=Channel.EMAIL) -> list[str]:
-    return sorted(Delivery.objects.filter(event__kind=kind, channel=channel)
-                  .values_list("recipient__username", flat=True))
-
-
-def test_reminder_fires_at_80_percent_of_working_time(clock, make_promise, seller, service_user,
+def test_reminder_fires_at_80_percent_of_working_time(wall_clock, make_promise, seller, service_user,
                                                       django_assert_max_num_queries):
     # given a 16-working-hour gate opened Friday 14:00: 3 h Friday, 9 h Monday, due Tuesday 12:00
     promise = make_promise()
@@ -64,7 +32,7 @@ def test_reminder_fires_at_80_percent_of_working_time(clock, make_promise, selle
     assert OutboxEvent.objects.get(kind=EventKind.GATE_DUE_SOON).payload["remaining_hours"] == 3.0
 
 
-def test_overdue_gate_escalates_to_managers_daily(clock, make_promise, seller, service_user, manager):
+def test_overdue_gate_escalates_to_managers_daily(wall_clock, make_promise, seller, service_user, manager):
     promise = make_promise()
     ps.promise_submit(promise_id=promise.pk, user=seller)
     review = open_review(promise)  # due Tuesday 12:00
@@ -80,7 +48,7 @@ def test_overdue_gate_escalates_to_managers_daily(clock, make_promise, seller, s
     assert OutboxEvent.objects.filter(kind=EventKind.GATE_ESCALATED).count() == 2
     assert OutboxEvent.objects.filter(kind=EventKind.GATE_OVERDUE).count() == 1
     # once decided, it no longer escalates (the legal gate it opened is not due before Thursday 15:00)
-    clock.now = at(2027, 3, 10, 13, 0)
+    wall_clock.now = at(2027, 3, 10, 13, 0)
     gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
     assert gate_clock.gate_escalations_send(now=at(2027, 3, 11, 14, 59)) == 0
     assert OutboxEvent.objects.filter(kind=EventKind.GATE_ESCALATED, payload__gate_review__id=review.pk).count() == 2
