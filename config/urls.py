@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from core.views import health
+from config.health import health, ready
 from feedback.views import customer_rating
 from promises.views import promise_status
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("nested_admin/", include("nested_admin.urls")),
     path("health/", health, name="health"),
+    path("health/ready/", ready, name="health-ready"),
     path("api/", include("api.urls")),
     path("status/<str:token>/", promise_status, name="promise-status"),
     path("status/<str:token>/rate/", customer_rating, name="promise-rate"),

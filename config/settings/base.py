@@ -144,6 +144,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How often beat runs the outbox sweep; with NOTIFICATIONS_SWEEP_GRACE_SECONDS it bounds how long a
+# notification waits after a broker outage (at most grace + interval once the broker is back).
+NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env.float("NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", default=60)
 # The clock of the product lives here (one beat process); every task it fires is idempotent.
 CELERY_BEAT_SCHEDULE = {
     "gate-conditions-lapse": {
@@ -155,7 +158,7 @@ CELERY_BEAT_SCHEDULE = {
     # fires twice (two beats, a restart) still notifies once.
     "notifications-outbox-sweep": {
         "task": "notifications.tasks.outbox_sweep",
-        "schedule": 60.0,
+        "schedule": NOTIFICATIONS_SWEEP_INTERVAL_SECONDS,
     },
     "notifications-gate-reminders": {
         "task": "notifications.tasks.gate_reminders",
@@ -177,10 +180,20 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Cache -------------------------------------------------------------------------------------
 # Throttle counters live here, so they must be shared by every web process: Redis when REDIS_URL
-# is set (production), process-local memory in the embedded default.
+# is set (production), process-local memory in the embedded default. The Redis cache fails open
+# (core/cache.py): with Redis down a request is served unthrottled instead of failing, and short
+# socket timeouts keep a Redis that hangs from holding the request.
+CACHE_REDIS_TIMEOUT_SECONDS = env.float("CACHE_REDIS_TIMEOUT_SECONDS", default=0.5)
+
+
+def redis_cache(url: str) -> dict:
+    return {"BACKEND": "core.cache.FailOpenRedisCache", "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": CACHE_REDIS_TIMEOUT_SECONDS,
+                        "socket_timeout": CACHE_REDIS_TIMEOUT_SECONDS}}
+
+
 if env("REDIS_URL", default=""):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": env("REDIS_URL")}}
+    CACHES = {"default": redis_cache(env("REDIS_URL"))}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
