@@ -8,7 +8,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,81 @@ def wait_until(predicate, timeout: float = 30, what: str = "") -> None:
 def all_delivered() -> bool:
     return (not OutboxEvent.objects.filter(fanned_out_at__isnull=True).exists()
             and not Delivery.objects.exclude(state=DeliveryState.SENT).exists())
+
+
+class CountingReceiver:
+    """A webhook endpoint on 127.0.0.1 that counts calls per delivery key (X-SQG-Delivery)."""
+
+    def __init__(self):
+        self.keys: list[str] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def _handler(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server API
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.keys.append(self.headers.get("X-SQG-Delivery", ""))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def counting_receiver():
+    receiver = CountingReceiver()
+    threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+def worker_process(broker_url: str, mail_dir: Path, log: Path, *, concurrency: int = 2) -> subprocess.Popen:
+    """A Celery worker as production runs it (prefork pool, the README's options), in its own process
+    group so that a test can kill it together with its pool."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "CELERY_BROKER_URL": broker_url,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        # Short enough for a test: a dead worker's claim and its unacked message come back in seconds.
+        "NOTIFICATIONS_LEASE_SECONDS": "3",
+        "CELERY_VISIBILITY_TIMEOUT": "4",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", f"--concurrency={concurrency}",
+         *WORKER_OPTIONS, "--loglevel=INFO"],
+        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+# The options the Procfile and the systemd unit give every worker (see README, "Running in production").
+WORKER_OPTIONS = ["--without-gossip", "--without-mingle"]
+
+
+def pool_children(worker: subprocess.Popen) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def email_delivery_keys(mail_dir: Path) -> list[str]:
+    """The X-SQG-Delivery header of every message the file-based backend wrote."""
+    keys = []
+    for path in sorted(mail_dir.glob("*.log")):
+        keys += [line.split(":", 1)[1].strip() for line in path.read_text().splitlines()
+                 if line.startswith("X-SQG-Delivery:")]
+    return keys
