@@ -120,6 +120,10 @@ NETWORK_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.2,
     "socket_connect_timeout": 3,
+    # A worker notices a dead or half-open broker connection (a Redis restarted elsewhere, a dropped
+    # NAT entry) within seconds instead of waiting on a socket that never answers, and reconnects.
+    "socket_keepalive": True,
+    "health_check_interval": env.int("CELERY_BROKER_HEALTH_CHECK_INTERVAL", default=10),
 }
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -139,7 +143,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Workers ride out a broker outage of any length, at start-up and later: Celery's default gives up
+# after 100 attempts (about 45 minutes) and exits, and nothing is delivered until someone restarts it.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task still running when the connection drops finishes its work and records it in the database;
+# its message comes back from Redis and the repeat finds the row done. Cancelling it instead (True)
+# would interrupt a send half-way, and is reported to crash the reconnect (celery issue 9250).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
