@@ -86,6 +86,24 @@ def wait_until(predicate, timeout: float = 30, what: str = "") -> None:
     raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
+def webhook_to(receiver_url: str, *users) -> None:
+    """Each user subscribes a webhook through the REST API (the public contract)."""
+    from rest_framework.test import APIClient
+
+    for user in users:
+        client = APIClient()
+        client.force_authenticate(user)
+        response = client.post("/api/webhooks/", {"name": "chat", "url": receiver_url}, format="json")
+        assert response.status_code == 201, response.content
+
+
+def sweep() -> dict:
+    """What beat runs every NOTIFICATIONS_SWEEP_INTERVAL_SECONDS, here and now."""
+    from notifications import tasks
+
+    return tasks.outbox_sweep()
+
+
 def all_delivered() -> bool:
     return (not OutboxEvent.objects.filter(fanned_out_at__isnull=True).exists()
             and not Delivery.objects.exclude(state=DeliveryState.SENT).exists())
@@ -130,9 +148,12 @@ def counting_receiver():
     receiver.server.server_close()
 
 
-def worker_process(broker_url: str, mail_dir: Path, log: Path, *, concurrency: int = 2) -> subprocess.Popen:
+def worker_process(broker_url: str, mail_dir: Path, log: Path, *, lease_seconds: int,
+                   concurrency: int = 2) -> subprocess.Popen:
     """A Celery worker as production runs it (prefork pool, the README's options), in its own process
-    group so that a test can kill it together with its pool."""
+    group so that a test can kill it together with its pool. A short lease brings a killed worker's
+    deliveries back soon, but one shorter than a send on a loaded machine lets the sweep hand a row
+    that is still being sent to a second process."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
@@ -140,8 +161,7 @@ def worker_process(broker_url: str, mail_dir: Path, log: Path, *, concurrency: i
         "CELERY_BROKER_URL": broker_url,
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
-        # Short enough for a test: a dead worker's claim and its unacked message come back in seconds.
-        "NOTIFICATIONS_LEASE_SECONDS": "3",
+        "NOTIFICATIONS_LEASE_SECONDS": str(lease_seconds),
         "CELERY_VISIBILITY_TIMEOUT": "4",
     }
     return subprocess.Popen(

@@ -3,23 +3,19 @@ delivers afterwards: what was decided during each outage arrives once Redis is b
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import time
 from collections import Counter
 
 import pytest
-from django.conf import settings
-from django.utils import timezone
 
-from notifications import services
 from notifications.models import Channel, Delivery
 from promises import services as ps
 from qualitygates import services as gs
 from qualitygates.models import ReviewState
 from tests.factories import all_checks_met
-from tests.ops.conftest import all_delivered, wait_until, worker_process
+from tests.ops.conftest import all_delivered, sweep, wait_until, webhook_to, worker_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -28,15 +24,16 @@ OUTAGE_SECONDS = 6
 
 
 def test_worker_survives_repeated_redis_outages_and_delivers_after_each(
-        production_like, counting_receiver, make_promise, seller, service_user, tmp_path):
+        production_like, counting_receiver, make_promise, seller, service_user, tmp_path, settings):
     redis = production_like
-    services.webhook_subscription_create(user=seller, name="chat", url=counting_receiver.url)
+    webhook_to(counting_receiver.url, seller)
+    settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS = 0  # this process runs the sweep: no waiting for its grace
     mail_dir, log = tmp_path / "mail", tmp_path / "worker.log"
     mail_dir.mkdir()
     promises = [make_promise(title=f"Outage promise {n}") for n in range(OUTAGES)]
     for promise in promises:
         ps.promise_submit(promise_id=promise.pk, user=seller)
-    worker = worker_process(redis.url(0), mail_dir, log)
+    worker = worker_process(redis.url(0), mail_dir, log, lease_seconds=120)
     try:
         wait_until(all_delivered, timeout=60, what="the submissions' notices: " + log.read_text()[-2000:])
         for promise in promises:
@@ -47,10 +44,9 @@ def test_worker_survives_repeated_redis_outages_and_delivers_after_each(
             time.sleep(OUTAGE_SECONDS)
             # when it comes back, empty, and beat's sweep runs
             redis.start()
-            later = timezone.now() + dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS + 1)
 
-            def swept_and_delivered(now: dt.datetime = later) -> bool:
-                services.outbox_sweep(now=now)
+            def swept_and_delivered() -> bool:
+                sweep()
                 return all_delivered()
 
             # then the same worker, still running, delivers the decision

@@ -11,13 +11,20 @@ from collections import Counter
 
 import pytest
 
-from notifications import services
 from notifications.models import Channel, Delivery, DeliveryState
 from promises import services as ps
 from qualitygates import services as gs
 from qualitygates.models import ReviewState
 from tests.factories import all_checks_met
-from tests.ops.conftest import all_delivered, email_delivery_keys, pool_children, wait_until, worker_process
+from tests.ops.conftest import (
+    all_delivered,
+    email_delivery_keys,
+    pool_children,
+    sweep,
+    wait_until,
+    webhook_to,
+    worker_process,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -26,13 +33,12 @@ PROMISES = 12
 
 def test_sigkill_of_pool_and_worker_during_a_burst_loses_nothing(
         production_like, counting_receiver, make_promise, seller, service_user, tmp_path):
-    for user in (seller, service_user):
-        services.webhook_subscription_create(user=user, name="chat", url=counting_receiver.url)
+    webhook_to(counting_receiver.url, seller, service_user)
     mail_dir, log = tmp_path / "mail", tmp_path / "worker.log"
     mail_dir.mkdir()
     broker = production_like.url(0)
     promises = [make_promise(title=f"Burst promise {n}") for n in range(PROMISES)]
-    worker = worker_process(broker, mail_dir, log)
+    worker = worker_process(broker, mail_dir, log, lease_seconds=10)
     kills = 0
     try:
         # a burst: submissions (the service team hears of each gate), then decisions (the seller hears)
@@ -53,10 +59,10 @@ def test_sigkill_of_pool_and_worker_during_a_burst_loses_nothing(
             review = promise.gate_reviews.get(state=ReviewState.OPEN)
             gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
         # and a supervisor starts it again; beat's sweep runs every few seconds
-        worker = worker_process(broker, mail_dir, log)
+        worker = worker_process(broker, mail_dir, log, lease_seconds=10)
 
         def swept_and_delivered() -> bool:
-            services.outbox_sweep()
+            sweep()
             return all_delivered()
 
         wait_until(swept_and_delivered, timeout=120, what="every delivery after the restart: " + log.read_text()[-3000:])
