@@ -6,8 +6,9 @@ that the worker is still alive and consuming afterwards.
 
 It publishes a steady trickle of harmless tasks (sweeps of the outbox) and, around each outage,
 holds a lock on the outbox table for a few seconds, so that tasks are running (slow, like a send to
-a slow mail server) and their messages unacknowledged when Redis goes away, as in production. Worker options come from
---worker-args (default: the README's production command line).
+a slow mail server) and their messages unacknowledged when Redis goes away, as in production.
+Worker options come from --worker-args (default: the Procfile's; pass
+--worker-args "--loglevel=INFO --concurrency=2" for Celery's defaults with gossip and mingle).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def main() -> int:
     parser.add_argument("--up", type=float, default=20, help="seconds Redis stays up between outages")
     parser.add_argument("--port", type=int, default=6391)
     parser.add_argument("--hold", type=float, default=8, help="seconds the outbox table stays locked")
-    parser.add_argument("--worker-args", default="--loglevel=INFO --concurrency=2")
+    parser.add_argument("--worker-args", default="--loglevel=INFO --concurrency=2 --without-gossip --without-mingle")
     parser.add_argument("--log", default=str(ROOT / "var" / "broker_outages.worker.log"))
     args = parser.parse_args()
 
