@@ -1,4 +1,4 @@
-"""gunicorn for production: `.venv/bin/gunicorn -c gunicorn.conf.py` (README, "Running workers for real").
+"""gunicorn for production: `.venv/bin/gunicorn -c gunicorn.conf.py` (README, "Running in production").
 
 Every number comes from the environment, with a default that fits a small machine:
 

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from config.health import health, ready
 from config.metrics import metrics
-from core.views import health
 from feedback.views import customer_rating
 from promises.views import promise_status
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("nested_admin/", include("nested_admin.urls")),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
+    path("health/ready/", ready, name="health-ready"),
     path("api/", include("api.urls")),
     path("status/<str:token>/", promise_status, name="promise-status"),
     path("status/<str:token>/rate/", customer_rating, name="promise-rate"),

@@ -123,6 +123,10 @@ NETWORK_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.2,
     "socket_connect_timeout": 3,
+    # A worker notices a dead or half-open broker connection (a Redis restarted elsewhere, a dropped
+    # NAT entry) within seconds instead of waiting on a socket that never answers, and reconnects.
+    "socket_keepalive": True,
+    "health_check_interval": env.int("CELERY_BROKER_HEALTH_CHECK_INTERVAL", default=10),
 }
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -142,11 +146,22 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Workers ride out a broker outage of any length, at start-up and later: Celery's default gives up
+# after 100 attempts (about 45 minutes) and exits, and nothing is delivered until someone restarts it.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task still running when the connection drops finishes its work and records it in the database;
+# its message comes back from Redis and the repeat finds the row done. Cancelling it instead (True)
+# would interrupt a send half-way, and is reported to crash the reconnect (celery issue 9250).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How often beat runs the outbox sweep; with NOTIFICATIONS_SWEEP_GRACE_SECONDS it bounds how long a
+# notification waits after a broker outage (at most grace + interval once the broker is back).
+NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env.float("NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", default=60)
 # The clock of the product lives here (one beat process); every task it fires is idempotent.
 CELERY_BEAT_SCHEDULE = {
     "gate-conditions-lapse": {
@@ -157,7 +172,7 @@ CELERY_BEAT_SCHEDULE = {
     # worker lost.
     "notifications-outbox-sweep": {
         "task": "notifications.tasks.outbox_sweep",
-        "schedule": 60.0,
+        "schedule": NOTIFICATIONS_SWEEP_INTERVAL_SECONDS,
     },
     # The domain apps' clocks put the period into each event's key, so a schedule that fires twice
     # (two beats, a restart) still notifies once.
@@ -181,10 +196,20 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Cache -------------------------------------------------------------------------------------
 # Throttle counters live here, so they must be shared by every web process: Redis when REDIS_URL
-# is set (production), process-local memory in the embedded default.
+# is set (production), process-local memory in the embedded default. The Redis cache fails open
+# (core/cache.py): with Redis down a request is served unthrottled instead of failing, and short
+# socket timeouts keep a Redis that hangs from holding the request.
+CACHE_REDIS_TIMEOUT_SECONDS = env.float("CACHE_REDIS_TIMEOUT_SECONDS", default=0.5)
+
+
+def redis_cache(url: str) -> dict:
+    return {"BACKEND": "core.cache.FailOpenRedisCache", "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": CACHE_REDIS_TIMEOUT_SECONDS,
+                        "socket_timeout": CACHE_REDIS_TIMEOUT_SECONDS}}
+
+
 if env("REDIS_URL", default=""):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": env("REDIS_URL")}}
+    CACHES = {"default": redis_cache(env("REDIS_URL"))}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
