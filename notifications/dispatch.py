@@ -20,9 +20,12 @@ def publish(task_name: str, *args, countdown: float | None = None) -> bool:
     try:
         # retry=False: waiting for a dead broker would hold the request; the sweep is the retry.
         current_app.send_task(task_name, args=args, countdown=countdown, retry=False)
-    except Exception:  # noqa: BLE001 - any publishing failure leaves the row for the sweep
-        logger.warning("Could not publish %s%r; the outbox sweep will re-dispatch it.", task_name, args,
-                       exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - any publishing failure leaves the row for the sweep
+        # One line per refused publish: during a broker outage there are thousands, and the cause
+        # is the same each time (the traceback is there at DEBUG).
+        logger.warning("Could not publish %s%r (%s: %s); the outbox sweep will re-dispatch it.", task_name,
+                       args, type(exc).__name__, exc)
+        logger.debug("Publishing %s failed", task_name, exc_info=True)
         return False
     return True
 
