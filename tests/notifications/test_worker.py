@@ -13,7 +13,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings
 from django.core import mail
@@ -27,6 +26,7 @@ from promises import services as ps
 from qualitygates import services as gs
 from qualitygates.models import ReviewState
 from tests.factories import all_checks_met
+from tests.outbox_support import thread_worker, wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -66,20 +66,6 @@ def finished_tasks():
     task_postrun.connect(record, weak=False)
     yield seen
     task_postrun.disconnect(record)
-
-
-def thread_worker():
-    return start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30,
-                        loglevel="WARNING")
-
-
-def wait_until(predicate, timeout: float = 30, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
 def all_delivered() -> bool:

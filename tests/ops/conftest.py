@@ -9,12 +9,10 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
 
@@ -70,20 +68,6 @@ def production_setting(name: str, **environment: str):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def thread_worker():
-    return start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30,
-                        loglevel="WARNING")
-
-
-def wait_until(predicate, timeout: float = 30, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
 def webhook_to(receiver_url: str, *users) -> None:

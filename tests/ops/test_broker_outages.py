@@ -15,7 +15,8 @@ from promises import services as ps
 from qualitygates import services as gs
 from qualitygates.models import ReviewState
 from tests.factories import all_checks_met
-from tests.ops.conftest import all_delivered, sweep, wait_until, webhook_to, worker_process
+from tests.ops.conftest import all_delivered, sweep, webhook_to, worker_process
+from tests.outbox_support import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from django.test import Client
 from config import health
 from notifications.models import OutboxEvent
 from promises import services as ps
-from tests.ops.conftest import thread_worker
+from tests.outbox_support import thread_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

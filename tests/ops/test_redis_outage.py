@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 from notifications.models import Delivery, DeliveryState, EventKind, OutboxEvent
 from promises import services as ps
 from qualitygates.models import ReviewState
-from tests.ops.conftest import all_delivered, sweep, thread_worker, wait_until
+from tests.ops.conftest import all_delivered, sweep
+from tests.outbox_support import thread_worker, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -21,10 +21,10 @@ from tests.ops.conftest import (
     email_delivery_keys,
     pool_children,
     sweep,
-    wait_until,
     webhook_to,
     worker_process,
 )
+from tests.outbox_support import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
