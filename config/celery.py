@@ -4,9 +4,12 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
+from config import broker_fix
 from core.logging import request_id_get, request_id_set
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+broker_fix.install()
 
 app = Celery("sqg")
 app.config_from_object("django.conf:settings", namespace="CELERY")
