@@ -53,7 +53,7 @@ class PlanPartInline:
 class CriterionInline(PlanPartInline, nested_admin.NestedTabularInline):
     model = GateCriterion
     extra = 0
-    fields = ("order", "text", "requirement", "weight")
+    fields = ("order", "text", "requirement", "weight", "kind", "evidence_min_share")
 
 
 class DefinitionInline(PlanPartInline, nested_admin.NestedStackedInline):
@@ -77,6 +77,7 @@ def _gate_drafts(formsets) -> list[GateDraft]:
         [criterion_formset] = form.nested_formsets
         criteria = tuple(
             CriterionDraft(order=c["order"], text=c["text"], requirement=c["requirement"], weight=c["weight"],
+                           kind=c["kind"], evidence_min_share=c["evidence_min_share"],
                            criterion_id=criterion_form.instance.pk)
             for criterion_form in criterion_formset.forms
             if (c := criterion_form.cleaned_data) and not c.get("DELETE"))
