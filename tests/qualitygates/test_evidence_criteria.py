@@ -181,3 +181,15 @@ def test_the_evidence_is_stored_with_the_review_unchanged_by_later_promises(
     again = service_api.get(f"/api/gates/{gate['id']}/").json()
     assert again["evidence"] == seen
     assert GateReview.objects.get(pk=gate["id"]).evidence["count"] == 10
+
+
+@pytest.mark.parametrize("share", [None, Decimal("0"), Decimal("1.5")])
+def test_an_evidence_criterion_needs_a_share_above_0_and_at_most_1(manager, hotline, share):
+    service = Group.objects.get_or_create(name=roles.SERVICE)[0]
+    with pytest.raises(ValidationFailed) as exc:
+        gate_plan_create(user=manager, category=hotline, name="Bad", change_note="", now=NOW, gates=[GateDraft(
+            order=1, name="Feasibility", step="approval", owning_team=service, decision_hours=16, description="",
+            criteria=(CriterionDraft(order=1, text="Evidence", requirement="must", weight=1, kind="evidence",
+                                     evidence_min_share=share),))])
+    assert exc.value.code == "invalid_criterion_change" and "evidence_min_share" in exc.value.fields
+    assert hotline.gate_plans.count() == 1
