@@ -71,7 +71,7 @@ def run(n: int, runs: int) -> None:
     from core import roles
     from promises import selectors as promise_selectors
     from promises import services as ps
-    from promises.models import Customer, PromiseCategory
+    from promises.models import Customer, Metric, PromiseCategory
     from qualitygates import selectors as gate_selectors
     from qualitygates import services as gs
     from qualitygates.checks import CheckInput
@@ -99,6 +99,8 @@ def run(n: int, runs: int) -> None:
                                            user("lawyer", roles.LEGAL), user("deliverer", roles.DELIVERY))
     category = PromiseCategory.objects.create(name="On-site service", slug="on-site")
     plan = GatePlan.objects.create(category=category, name="On-site plan")
+    response_time = Metric.objects.create(name="response time", unit="h", direction="lower", kind="working_hours")
+    response_time.categories.add(category)
     for order, (name, step, team) in enumerate([
             ("Feasibility", GateStep.APPROVAL, roles.SERVICE), ("Legal check", GateStep.APPROVAL, roles.LEGAL),
             ("Delivery readiness", GateStep.DELIVERY, roles.DELIVERY),
@@ -112,8 +114,8 @@ def run(n: int, runs: int) -> None:
 
     def create():
         return ps.promise_create(user=seller, title="Technician within 4 h", category=category, customer=customer,
-                                 origin_department="sales", channel="contract", metric="response time",
-                                 target_value=Decimal("4"), unit="h", due_date=dt.date(2030, 1, 1))
+                                 origin_department="sales", channel="contract", metric=response_time,
+                                 target_value=Decimal("4"), due_date=dt.date(2030, 1, 1))
 
     def go(promise, who, **kwargs):
         review = GateReview.objects.get(promise=promise, state="open")

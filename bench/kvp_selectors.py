@@ -72,7 +72,7 @@ def load(n_promises: int) -> None:
     from django.utils import timezone
 
     from feedback.models import ImprovementItem
-    from promises.models import Customer, PromiseCategory, ServicePromise
+    from promises.models import Customer, Metric, PromiseCategory, ServicePromise
     from qualitygates.models import GateDefinition, GatePlan, GateReview
 
     rng = random.Random(7)
@@ -90,6 +90,8 @@ def load(n_promises: int) -> None:
                                               ("Delivery readiness", "delivery")], start=1)]
         categories.append(category)
     reasons = ["technician unavailable", "spare part missing", "customer not on site", "wrong estimate"]
+    response_time = Metric.objects.create(name="response time", unit="h", direction="lower", kind="working_hours")
+    response_time.categories.add(*categories)
     promises = []
     for i in range(n_promises):
         category = categories[i % len(categories)]
@@ -97,7 +99,7 @@ def load(n_promises: int) -> None:
         actual = Decimal(rng.choice([2, 3, 3.5, 4, 5, 6]))
         promises.append(ServicePromise(
             title=f"p{i}", category=category, customer=customer, origin_department="sales", channel="contract",
-            metric="response time", comparison="lte", target_value=Decimal(4), unit="h", due_date=now.date(),
+            metric=response_time, comparison="lte", target_value=Decimal(4), due_date=now.date(),
             owner=owner, state="closed", actual_value=actual, verified_at=verified_at,
             outcome_reason=rng.choice(reasons) if actual > 4 else "kept"))
     ServicePromise.objects.bulk_create(promises, batch_size=2000)

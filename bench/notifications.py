@@ -60,7 +60,13 @@ def main() -> None:
         from notifications.models import Delivery, DeliveryState, EventKind, OutboxEvent
         from promises import services as promise_services
         from promises.events import promise_event_record
-        from tests.factories import CategoryFactory, CustomerFactory, UserFactory, build_standard_plan
+        from tests.factories import (
+            CategoryFactory,
+            CustomerFactory,
+            UserFactory,
+            build_standard_plan,
+            catalogue_metric,
+        )
 
         seller = UserFactory(username="bench-seller", teams=["sales"])
         UserFactory(username="bench-servicer", teams=["service"])
@@ -68,7 +74,7 @@ def main() -> None:
         build_standard_plan(category)
         promise = promise_services.promise_create(
             user=seller, title="Bench promise", category=category, customer=CustomerFactory(),
-            origin_department="sales", channel="contract", metric="response time", target_value=4, unit="h",
+            origin_department="sales", channel="contract", metric=catalogue_metric(category), target_value=4,
             due_date=timezone.now().date())
 
         log = open(ROOT / "var" / "bench-notifications-worker.log", "wb") if (ROOT / "var").exists() else None

@@ -1,4 +1,4 @@
-"""The demo's catalogue: promise categories with their gate plans, and German customers.
+"""The demo's catalogue: promise categories with their gate plans and metrics, and German customers.
 
 Categories are configuration (get_or_create on the slug); gate plans and customers are recorded
 through their services, by the demo manager and the demo seller. A category that has a plan keeps
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 
 from core import roles
-from promises.models import Customer, PromiseCategory
+from promises.metrics import metric_create
+from promises.models import Customer, Metric, MetricDirection, MetricKind, PromiseCategory
 from promises.services import customer_create
 from qualitygates.models import GatePlan, GateStep, Requirement
 from qualitygates.plan_edits import CriterionDraft, GateDraft, gate_plan_create
@@ -125,6 +126,32 @@ def _gate_drafts(gates: list[Gate], teams: dict[str, Group]) -> list[GateDraft]:
     ]
 
 
+LOWER, HIGHER = MetricDirection.LOWER_IS_BETTER, MetricDirection.HIGHER_IS_BETTER
+K = MetricKind
+
+# The metric catalogue: (English name, German name, unit, direction, kind, category slugs).
+METRICS = [
+    ("response time", "Reaktionszeit", "h", LOWER, K.WORKING_HOURS, ["on-site-service-response"]),
+    ("lead time", "Lieferzeit", "working days", LOWER, K.CALENDAR_DAYS, ["delivery-lead-time"]),
+    ("answer time (90th percentile)", "Annahmezeit (90. Perzentil)", "s", LOWER, K.WORKING_HOURS,
+     ["hotline-24-7"]),
+    ("availability", "Erreichbarkeit", "%", HIGHER, K.PERCENTAGE, ["hotline-24-7"]),
+    ("migration time", "Migrationsdauer", "working days", LOWER, K.CALENDAR_DAYS, ["data-migration"]),
+    ("downtime", "Ausfallzeit", "h", LOWER, K.WORKING_HOURS, ["data-migration"]),
+    ("visits per year", "Wartungsbesuche pro Jahr", "visits", HIGHER, K.COUNT, ["preventive-maintenance"]),
+]
+
+
+def seed_metrics(*, manager, categories: dict[str, PromiseCategory], clock: DemoClock) -> dict[str, Metric]:
+    """The catalogue's metrics, keyed by English name; one a manager has kept already stays as it is."""
+    metrics = {}
+    for name, name_de, unit, direction, kind, slugs in METRICS:
+        metrics[name] = Metric.objects.filter(name=name).first() or clock.call(
+            metric_create, user=manager, name=name, name_de=name_de, unit=unit, direction=direction, kind=kind,
+            categories=[categories[slug] for slug in slugs])
+    return metrics
+
+
 def seed_categories(*, teams: dict[str, Group], manager, clock: DemoClock) -> dict[str, PromiseCategory]:
     categories = {}
     for name, slug, notice_days, description, gates in CATEGORIES:
@@ -134,6 +161,7 @@ def seed_categories(*, teams: dict[str, Group], manager, clock: DemoClock) -> di
         if not GatePlan.objects.filter(category=category).exists():
             clock.call(gate_plan_create, user=manager, category=category, name=f"{name} gates",
                        change_note="Initial plan of the demo.", gates=_gate_drafts(gates, teams))
+    seed_metrics(manager=manager, categories=categories, clock=clock)
     return categories
 
 

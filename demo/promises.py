@@ -17,7 +17,7 @@ from django.db import transaction
 from core import roles
 from feedback.selectors.guidance import guidance_current
 from promises import services as ps
-from promises.models import Customer, PromiseCategory, PromiseState, ServicePromise
+from promises.models import Customer, Metric, PromiseCategory, PromiseState, ServicePromise
 from qualitygates import services as gs
 from qualitygates.checks import CheckInput
 from qualitygates.conditions import ConditionInput
@@ -46,10 +46,10 @@ class PromiseSpec:
     category: str
     title: str
     description: str
-    metric: str
+    metric: str  # the English name of a catalogue metric (demo/catalogue.py)
     comparison: str
     target: str
-    unit: str
+    unit: str  # stated with the promise, and checked against the metric's
     channel: str
     department: str
     kept_value: str
@@ -65,7 +65,7 @@ SPECS = [
                 "Technician stuck on the A9 after an accident; no second technician free in the region."),
     PromiseSpec("on-site-service-response", "Vor-Ort-Service am nächsten Werktag",
                 "Reaktionszeit für die Kältetechnik: Techniker am nächsten Werktag vor Ort.",
-                "response time", "lte", "9", "working hours", "offer", "presales", "8", "14",
+                "response time", "lte", "9", "h", "offer", "presales", "8", "14",
                 "Ersatzteil war nicht im Depot München vorrätig."),
     PromiseSpec("delivery-lead-time", "Delivery in 10 working days",
                 "Delivery of 40 replacement pumps within 10 working days of the order.",
@@ -272,6 +272,7 @@ def _spec_for(n: int, target: str) -> PromiseSpec:
 def seed_promises(*, users: dict[str, User], categories: dict[str, PromiseCategory],
                   customers: dict[str, Customer], clock: DemoClock) -> int:
     demo = Demo(users, clock)
+    metrics = {m.name: m for m in Metric.objects.filter(name__in={spec.metric for spec in SPECS})}
     customer_list = list(customers.values())
     created = 0
     for n, target in enumerate(STATE_PLAN, start=1):
@@ -289,7 +290,7 @@ def seed_promises(*, users: dict[str, User], categories: dict[str, PromiseCatego
                 user=owner, title=spec.title if not customer else f"{spec.title} – {customer.name}",
                 description=spec.description, category=categories[spec.category], customer=customer,
                 customer_segment=spec.segment, origin_department=spec.department, channel=spec.channel,
-                metric=spec.metric, comparison=spec.comparison, target_value=Decimal(spec.target), unit=spec.unit,
+                metric=metrics[spec.metric], comparison=spec.comparison, target_value=Decimal(spec.target), unit=spec.unit,
                 due_date=start.date() + dt.timedelta(days=21 + 7 * (n % 12)), crm_reference=reference,
                 deal_value=Decimal(5000 + 2500 * (n % 9)),
             )

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from api.mixins import ID_PATTERN, ApiMixin, validated
 from api.parsers import MultiPartParser
+from promises.evidence import metric_evidence
 
 from . import serializers as s
 from .selectors.guidance import category_record
@@ -136,10 +137,16 @@ class ImprovementViewSet(ApiMixin, viewsets.GenericViewSet):
 
 
 class CategoryRecordView(ApiMixin, APIView):
-    @extend_schema(responses=s.CategoryRecordSerializer,
-                   summary="A category's guidance and live record: kept/broken, gate lead times, top reasons")
+    @extend_schema(responses=s.CategoryRecordSerializer, parameters=[s.RecordQuerySerializer],
+                   summary="A category's guidance and live record: kept/broken, gate lead times, top reasons; "
+                           "with ?metric= (and &target=) the evidence of what it delivered on a metric")
     def get(self, request, pk: str):
+        query = validated(s.RecordQuerySerializer, request.query_params.dict())
         record = category_record(category_id=int(pk))
         if not record:
             raise NotFound(_("Category %(id)s does not exist.") % {"id": pk})
+        if "metric" in query:
+            record["evidence"] = metric_evidence(category=record["category"], metric=query["metric"],
+                                                 target=query.get("target"), window_days=query.get("window_days"),
+                                                 until=query.get("until"))
         return Response(s.CategoryRecordSerializer(record).data)

@@ -13,8 +13,9 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from api.fields import TEXT_MAX, CommentSerializer, IdField
-from promises.models import Customer, PromiseCategory, ServicePromise
+from api.fields import TEXT_MAX, CommentSerializer, IdField, InstanceField
+from promises.evidence_serializers import EvidenceSerializer
+from promises.models import Customer, Metric, PromiseCategory, ServicePromise
 
 from .models import (
     Feedback,
@@ -251,3 +252,32 @@ class CategoryRecordSerializer(serializers.Serializer):
     keep_rate = serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True)
     lead_times = LeadTimeSerializer(many=True)
     top_reasons = ReasonSerializer(many=True)
+    evidence = EvidenceSerializer(allow_null=True, default=None,
+                                  help_text="With ?metric=: what the category delivered on it (feasibility).")
+
+
+class FiniteDecimalField(serializers.DecimalField):
+    default_error_messages = {"not_finite": _("The target must be a finite number.")}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.strip().lower().lstrip("+-") in {"nan", "inf", "infinity", "snan"}:
+            self.fail("not_finite")
+        return super().to_internal_value(data)
+
+
+class RecordQuerySerializer(serializers.Serializer):
+    """The category record's query: a metric of the category for the evidence, and a proposed target."""
+
+    metric = InstanceField(queryset=Metric.objects.all(), required=False,
+                           help_text="A metric of the category: adds the evidence of what was delivered on it.")
+    target = FiniteDecimalField(max_digits=14, decimal_places=3, required=False,
+                                help_text="A proposed target: the share of past promises that met it.")
+    window_days = serializers.IntegerField(min_value=1, max_value=3660, required=False,
+                                           help_text="The evidence window in days (365 unless given).")
+    until = serializers.DateField(required=False, help_text="The last day of the evidence window (today unless "
+                                                            "given); not in the future.")
+
+    def validate(self, attrs) -> dict:
+        if "metric" not in attrs and any(name in attrs for name in ("target", "window_days", "until")):
+            raise serializers.ValidationError({"metric": _("Evidence needs a metric.")})
+        return attrs

@@ -31,7 +31,7 @@ from core.errors import DomainError
 from feedback.selectors.guidance import category_record, guidance_current
 from qualitygates.models import GateReview
 
-from . import services
+from . import metric_admin, services  # noqa: F401 - registers the catalogue's admin
 from .models import Customer, CustomerNotice, PromiseCategory, PromiseState, ServicePromise, TransitionLog
 
 S = PromiseState
@@ -156,7 +156,8 @@ TRANSITIONS = {
 class ServicePromiseForm(forms.ModelForm):
     class Meta:
         model = ServicePromise
-        fields = (*services.EDITABLE_FIELDS, "owner")
+        # The unit is the metric's: shown (read-only), never typed.
+        fields = (*(name for name in services.EDITABLE_FIELDS if name != "unit"), "owner")
 
 
 @admin.register(ServicePromise)
@@ -166,7 +167,7 @@ class ServicePromiseAdmin(admin.ModelAdmin):
                     "due_date", "rework_rounds", "created_at")
     list_display_links = ("id", "title")
     list_filter = ("state", "category", "origin_department", "channel", "due_date")
-    list_select_related = ("category", "customer", "owner")
+    list_select_related = ("category", "customer", "owner", "metric")
     search_fields = ("title", "description", "crm_reference", "customer__name", "customer_segment",
                      "owner__username")
     autocomplete_fields = ("customer", "category", "owner")
@@ -187,14 +188,14 @@ class ServicePromiseAdmin(admin.ModelAdmin):
                         "status_link", "customer_visible_at", "created_at", "updated_at")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("category", "customer", "owner", "gate_plan")
+        return super().get_queryset(request).select_related("category", "customer", "owner", "gate_plan", "metric")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return self.LIFECYCLE_FIELDS
+            return (*self.LIFECYCLE_FIELDS, "unit")
         if obj.state in services.EDITABLE_STATES:
             # The owner is set once; handing a promise to someone else is not an edit.
-            return (*self.LIFECYCLE_FIELDS, "owner")
+            return (*self.LIFECYCLE_FIELDS, "unit", "owner")
         return (*self.LIFECYCLE_FIELDS, *services.EDITABLE_FIELDS, "owner")
 
     def get_changeform_initial_data(self, request):

@@ -96,7 +96,7 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
     serializer_class = s.PromiseSerializer
     lookup_value_regex = ID_PATTERN
     filterset_class = PromiseFilter
-    search_fields = ["title", "description", "metric", "customer__name", "customer_segment", "crm_reference"]
+    search_fields = ["title", "description", "metric__name", "metric__name_de", "customer__name", "customer_segment", "crm_reference"]
     ordering_fields = ["created_at", "updated_at", "due_date", "title", "state", "deal_value"]
     ordering = ["-created_at", "-id"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

@@ -19,3 +19,12 @@ class PromiseErrorCode(StrEnum):
     REASON_REQUIRED = "reason_required"
     CLOSURE_GATE = "closure_gate"
     NOT_DRAFT = "not_draft"
+    # the metric catalogue and the evidence drawn from it
+    INVALID_METRIC = "invalid_metric"
+    METRIC_IN_USE = "metric_in_use"
+    METRIC_INACTIVE = "metric_inactive"
+    METRIC_NOT_IN_CATEGORY = "metric_not_in_category"
+    COMPARISON_AGAINST_DIRECTION = "comparison_against_direction"
+    UNIT_NOT_METRICS = "unit_not_metrics"
+    WINDOW_IN_FUTURE = "window_in_future"
+    TARGET_NOT_FINITE = "target_not_finite"

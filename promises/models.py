@@ -124,6 +124,14 @@ class Metric(models.Model):
             return self.name_de
         return self.name
 
+    def allows(self, comparison: str) -> bool:
+        """A comparison points the way the metric improves: at most a value where lower is better,
+        at least one where higher is better; exactly fits both."""
+        if comparison == Comparison.EXACTLY:
+            return True
+        return comparison == (Comparison.AT_MOST if self.direction == MetricDirection.LOWER_IS_BETTER
+                              else Comparison.AT_LEAST)
+
 
 class PromiseState(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -169,11 +177,11 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
     )
     origin_department = models.CharField(_("origin department"), max_length=20, choices=Department.choices)
     channel = models.CharField(_("channel made on"), max_length=20, choices=PromiseChannel.choices)
-    metric = models.CharField(_("metric"), max_length=120, help_text=_("e.g. response time"))
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="promises", verbose_name=_("metric"),
+                               help_text=_("From the catalogue of the promise's category."))
     comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison.choices,
                                   default=Comparison.AT_MOST)
     target_value = models.DecimalField(_("target value"), max_digits=14, decimal_places=3)
-    unit = models.CharField(_("unit"), max_length=30, help_text=_("e.g. h, working days, %"))
     due_date = models.DateField(_("due date"))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_promises",
@@ -223,8 +231,14 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
             raise ValidationError(_("A promise is made to a customer or, for marketing, a customer segment."))
 
     @property
+    def unit(self) -> str:
+        """A promise states its target in its metric's unit: the catalogue keeps the one copy."""
+        return self.metric.unit
+
+    @property
     def commitment(self) -> str:
-        return f"{self.metric} {self.get_comparison_display()} {self.target_value.normalize():f} {self.unit}"
+        return (f"{self.metric.display_name} {self.get_comparison_display()} {self.target_value.normalize():f} "
+                f"{self.unit}")
 
     # --- transitions: bodies touch this row only; services own the side effects -------------
     @transition(field=state, source=[S.DRAFT], target=S.IN_REVIEW)

@@ -7,11 +7,11 @@ from django.db.models import Prefetch, QuerySet
 from core.ids import as_id
 from qualitygates.models import GateCheck, GateReview
 
-from .models import Customer, PromiseCategory, ServicePromise, TransitionLog
+from .models import Customer, Metric, PromiseCategory, ServicePromise, TransitionLog
 
 
 def promise_list(*, user=None, state: str | None = None, category_id: int | None = None) -> QuerySet[ServicePromise]:
-    qs = ServicePromise.objects.select_related("category", "customer", "owner")
+    qs = ServicePromise.objects.select_related("category", "customer", "owner", "metric")
     if state:
         qs = qs.filter(state=state)
     if category_id:
@@ -22,7 +22,7 @@ def promise_list(*, user=None, state: str | None = None, category_id: int | None
 def promise_detail(*, promise_id: int) -> ServicePromise | None:
     """A promise with its gates, checks, conditions and trail: a fixed number of queries."""
     return (
-        ServicePromise.objects.select_related("category", "customer", "owner", "gate_plan")
+        ServicePromise.objects.select_related("category", "customer", "owner", "gate_plan", "metric")
         .prefetch_related(
             Prefetch(
                 "gate_reviews",
@@ -40,7 +40,7 @@ def promise_detail(*, promise_id: int) -> ServicePromise | None:
 
 
 def promise_by_status_token(*, token: str) -> ServicePromise | None:
-    return ServicePromise.objects.select_related("category").filter(status_token=token).first()
+    return ServicePromise.objects.select_related("category", "metric").filter(status_token=token).first()
 
 
 def customer_list() -> QuerySet[Customer]:
@@ -48,7 +48,11 @@ def customer_list() -> QuerySet[Customer]:
 
 
 def category_list() -> QuerySet[PromiseCategory]:
-    return PromiseCategory.objects.order_by("name", "id")
+    """Categories with their active catalogue metrics (as `active_metrics`): two queries for any number."""
+    return PromiseCategory.objects.prefetch_related(
+        Prefetch("metrics", queryset=Metric.objects.filter(is_active=True).order_by("name", "id"),
+                 to_attr="active_metrics")).order_by("name", "id")
+
 
 
 def promise_trail(*, promise_id: int) -> QuerySet[TransitionLog]:

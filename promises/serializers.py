@@ -12,6 +12,7 @@ from api.fields import (
     IdField,
     InstanceField,
     OptionalText,
+    StrictTextField,
     StrictTextModelSerializer,
     UserRefSerializer,
 )
@@ -20,7 +21,7 @@ from qualitygates.serializers import GateReviewDetailSerializer
 
 from .customer_view import customer_status
 from .error_codes import PromiseErrorCode
-from .models import Customer, PromiseCategory, ServicePromise, TransitionLog
+from .models import Customer, Metric, PromiseCategory, ServicePromise, TransitionLog
 from .services import EDITABLE_FIELDS
 
 
@@ -31,15 +32,32 @@ class CustomerSerializer(StrictTextModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
+class MetricRefSerializer(serializers.ModelSerializer):
+    """A catalogue metric as a promise maker chooses it: the name in the reader's language."""
+
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = Metric
+        fields = ["id", "name", "unit", "direction", "kind"]
+        read_only_fields = fields
+
+
 class CategorySerializer(serializers.ModelSerializer):
+    metrics = MetricRefSerializer(source="active_metrics", many=True, read_only=True,
+                                  help_text="The catalogue metrics a promise of this category chooses from.")
+
     class Meta:
         model = PromiseCategory
-        fields = ["id", "name", "slug", "description", "interim_notice_days"]
+        fields = ["id", "name", "slug", "description", "interim_notice_days", "metrics"]
 
 
 class PromiseWriteSerializer(StrictTextModelSerializer):
     category = InstanceField(queryset=PromiseCategory.objects.all())
     customer = InstanceField(queryset=Customer.objects.all(), allow_null=True, required=False)
+    metric = InstanceField(queryset=Metric.objects.all(), help_text="A metric of the category's catalogue.")
+    unit = StrictTextField(max_length=30, required=False, write_only=True,
+                           help_text="Optional: when given, it must be the metric's unit.")
     owner = InstanceField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, write_only=True,
         help_text="Record on someone else's behalf (managers only).",
@@ -66,6 +84,8 @@ class PromiseSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True, allow_null=True,
                                           default=None)
     owner = UserRefSerializer(read_only=True)
+    metric_name = serializers.CharField(source="metric.display_name", read_only=True)
+    unit = serializers.CharField(read_only=True, help_text="The metric's unit.")
     commitment = serializers.CharField(read_only=True)
     customer_status = serializers.SerializerMethodField()
 
@@ -73,8 +93,8 @@ class PromiseSerializer(serializers.ModelSerializer):
         model = ServicePromise
         fields = [
             "id", "title", "description", "category", "category_name", "customer", "customer_name",
-            "customer_segment", "origin_department", "channel", "metric", "comparison", "target_value", "unit",
-            "commitment", "due_date", "owner", "crm_reference", "deal_value", "state", "rework_rounds",
+            "customer_segment", "origin_department", "channel", "metric", "metric_name", "comparison", "target_value",
+            "unit", "commitment", "due_date", "owner", "crm_reference", "deal_value", "state", "rework_rounds",
             "actual_value", "outcome_reason", "verified_at", "customer_status", "created_at", "updated_at",
         ]
         read_only_fields = fields

@@ -29,7 +29,7 @@ from qualitygates.reviews import reviews_cancel_active, reviews_copy, reviews_in
 from qualitygates.selectors import gate_plan_current
 
 from .error_codes import PromiseErrorCode
-from .models import Customer, PromiseCategory, PromiseState, ServicePromise
+from .models import Customer, Metric, PromiseCategory, PromiseState, ServicePromise
 from .transitions import apply_promise_transition
 
 EDITABLE_STATES = [PromiseState.DRAFT, PromiseState.REWORK]
@@ -55,9 +55,10 @@ class PromiseChanges:
     customer_segment: str | Unchanged = UNCHANGED
     origin_department: str | Unchanged = UNCHANGED
     channel: str | Unchanged = UNCHANGED
-    metric: str | Unchanged = UNCHANGED
+    metric: Metric | Unchanged = UNCHANGED
     comparison: str | Unchanged = UNCHANGED
     target_value: Decimal | Unchanged = UNCHANGED
+    # Not stored: a unit a caller states is checked against the metric's (see _check_commitment).
     unit: str | Unchanged = UNCHANGED
     due_date: dt.date | Unchanged = UNCHANGED
     crm_reference: str | Unchanged = UNCHANGED
@@ -81,6 +82,32 @@ def _validate(promise: ServicePromise) -> None:
                                code=PromiseErrorCode.INVALID_PROMISE, fields=fields_) from exc
 
 
+def _check_commitment(promise: ServicePromise, *, unit: str = "", metric_chosen: bool = True) -> None:
+    """The commitment reads in the catalogue's terms: a metric of the promise's category, compared the
+    way the metric improves, in the metric's unit. An inactive metric is not chosen anew."""
+    metric = promise.metric
+    if metric_chosen and not metric.is_active:
+        raise ValidationFailed(_("The metric '%(metric)s' is retired from the catalogue; choose an active one.")
+                               % {"metric": metric.display_name}, code=PromiseErrorCode.METRIC_INACTIVE,
+                               fields={"metric": _("retired")})
+    if not metric.categories.filter(pk=promise.category_id).exists():
+        raise ValidationFailed(_("The metric '%(metric)s' is not in the catalogue of the category '%(category)s'.")
+                               % {"metric": metric.display_name, "category": promise.category.name},
+                               code=PromiseErrorCode.METRIC_NOT_IN_CATEGORY,
+                               fields={"metric": _("not a metric of this category")})
+    if not metric.allows(promise.comparison):
+        raise ValidationFailed(
+            _("For '%(metric)s' %(direction)s: the comparison is ≤ or = where lower is better, ≥ or = where "
+              "higher is better.") % {"metric": metric.display_name, "direction": metric.get_direction_display()},
+            code=PromiseErrorCode.COMPARISON_AGAINST_DIRECTION,
+            fields={"comparison": _("contradicts the metric's direction")})
+    if unit and unit != metric.unit:
+        raise ValidationFailed(_("The metric '%(metric)s' is measured in %(unit)s, not in %(given)s.")
+                               % {"metric": metric.display_name, "unit": metric.unit, "given": unit},
+                               code=PromiseErrorCode.UNIT_NOT_METRICS,
+                               fields={"unit": _("not the metric's unit")})
+
+
 def _lock_promise(promise_id: int) -> ServicePromise:
     pk = as_id(promise_id)
     promise = ServicePromise.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
@@ -96,7 +123,7 @@ def _require_owner_or_manager(user, promise: ServicePromise, what: str) -> None:
 
 
 def promise_create(*, user, title: str, category: PromiseCategory, origin_department: str, channel: str,
-                   metric: str, target_value: Decimal, unit: str, due_date: dt.date,
+                   metric: Metric, target_value: Decimal, due_date: dt.date, unit: str = "",
                    customer: Customer | None = None, customer_segment: str = "", description: str = "",
                    comparison: str = "lte", crm_reference: str = "", deal_value: Decimal | None = None,
                    owner=None, now: dt.datetime | None = None) -> ServicePromise:
@@ -111,11 +138,12 @@ def promise_create(*, user, title: str, category: PromiseCategory, origin_depart
     promise = ServicePromise(
         title=title, description=description, category=category, customer=customer,
         customer_segment=customer_segment, origin_department=origin_department, channel=channel,
-        metric=metric, comparison=comparison, target_value=target_value, unit=unit, due_date=due_date,
+        metric=metric, comparison=comparison, target_value=target_value, due_date=due_date,
         owner=owner or user, crm_reference=crm_reference, deal_value=deal_value,
         created_at=now, customer_visible_at=now,
     )
     _validate(promise)
+    _check_commitment(promise, unit=unit)
     with transaction.atomic():
         promise.save()
     return promise
@@ -138,9 +166,13 @@ def promise_update(*, promise_id: int, user, changes: PromiseChanges,
                                      "that category's plan. Withdraw it and record a new promise instead."),
                                    code=PromiseErrorCode.CATEGORY_FIXED,
                                    fields={"category": _("fixed after submission")})
-        for name, value in changes.changed().items():
+        changed = changes.changed()
+        unit = changed.pop("unit", "")
+        metric_chosen = "metric" in changed and changed["metric"].pk != promise.metric_id
+        for name, value in changed.items():
             setattr(promise, name, value)
         _validate(promise)
+        _check_commitment(promise, unit=unit, metric_chosen=metric_chosen)
         promise.save()
     return promise
 

@@ -25,11 +25,13 @@ class CheckInput:
 def checks_apply(review: GateReview, checks: Sequence[CheckInput], *, decision: Decision) -> list[GateCheck]:
     """Set the results on the review's checks (unsaved) and return the ones touched.
 
-    A check belongs to this gate and is given once; not applicable needs a note saying why; a go
-    needs every criterion checked and every must-meet criterion met."""
+    A check belongs to this gate and is given once; not applicable needs a note saying why; a result
+    against the pre-filled evidence needs a note giving the reason (the override); a go needs every
+    criterion checked and every must-meet criterion met."""
     existing = {c.pk: c for c in review.checks.all()}
     errors: dict[str, str] = {}
     seen: set[int] = set()
+    override_without_reason = False
     for i, item in enumerate(checks):
         if item.check_id not in existing:
             errors[f"checks[{i}]"] = _("Check %(id)s is not a criterion of this gate.") % {"id": item.check_id}
@@ -39,13 +41,24 @@ def checks_apply(review: GateReview, checks: Sequence[CheckInput], *, decision: 
             errors[f"checks[{i}]"] = _("A check's result is met, not_met or na.")
         elif item.result == CheckResult.NOT_APPLICABLE and not item.note.strip():
             errors[f"checks[{i}]"] = _("A criterion marked not applicable needs a note saying why.")
+        elif (existing[item.check_id].prefilled_result and item.result != existing[item.check_id].prefilled_result
+              and not item.note.strip()):
+            errors[f"checks[{i}]"] = _("Deciding an evidence criterion against the evidence is an override: "
+                                       "give the reason in the note.")
+            override_without_reason = True
         else:
             seen.add(item.check_id)
-            existing[item.check_id].result, existing[item.check_id].note = item.result, item.note.strip()
+            check = existing[item.check_id]
+            # An evidence check confirmed without a note keeps the figures it was pre-filled with.
+            keep_figures = check.prefilled_result == item.result and not item.note.strip()
+            check.result, check.note = item.result, check.note if keep_figures else item.note.strip()
     if errors:
-        raise ValidationFailed(_("Some criteria checks are invalid."), code=GateErrorCode.INVALID_CHECKS, fields=errors)
+        raise ValidationFailed(_("Some criteria checks are invalid."), fields=errors,
+                               code=GateErrorCode.OVERRIDE_NEEDS_REASON if override_without_reason
+                               else GateErrorCode.INVALID_CHECKS)
     if decision == Decision.GO:
-        missing = [c.text for c in existing.values() if c.pk not in seen]
+        # An evidence check pre-filled from the figures counts as checked unless the gatekeeper changes it.
+        missing = [c.text for c in existing.values() if c.pk not in seen and not c.prefilled_result]
         if missing:
             raise ValidationFailed(
                 _("A go needs a check for every criterion; missing: %(missing)s") % {"missing": "; ".join(missing)},

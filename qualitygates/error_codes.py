@@ -18,6 +18,7 @@ class GateErrorCode(StrEnum):
     ALREADY_DECIDED = "already_decided"
     KILL_AT_CLOSURE = "kill_at_closure"
     CONCURRENT_CHANGE = "concurrent_change"
+    OVERRIDE_NEEDS_REASON = "override_needs_reason"
     INVALID_CRITERION_CHANGE = "invalid_criterion_change"
     NO_CHANGE = "no_change"
     STALE_PLAN_VERSION = "stale_plan_version"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -137,20 +138,46 @@ class Requirement(models.TextChoices):
     SHOULD = "should", _("Should meet")
 
 
+class CriterionKind(models.TextChoices):
+    MANUAL = "manual", _("Checked by the gatekeeper")
+    EVIDENCE = "evidence", _("Evidence: target achieved by a minimum share of comparable promises")
+
+
+SHARE_VALIDATORS = [MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal("1"))]
+
+
+def evidence_share_matches_kind(prefix: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=(models.Q(kind=CriterionKind.MANUAL, evidence_min_share__isnull=True)
+                   | models.Q(kind=CriterionKind.EVIDENCE, evidence_min_share__gt=0, evidence_min_share__lte=1)),
+        name=f"{prefix}_evidence_share_matches_kind")
+
+
 class GateCriterion(models.Model):
     definition = models.ForeignKey(GateDefinition, on_delete=models.CASCADE, related_name="criteria")
     order = models.PositiveSmallIntegerField(default=1)
     text = models.CharField(max_length=300)
     requirement = models.CharField(max_length=10, choices=Requirement.choices, default=Requirement.MUST)
     weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(100)])
+    kind = models.CharField(_("kind"), max_length=10, choices=CriterionKind.choices, default=CriterionKind.MANUAL)
+    evidence_min_share = models.DecimalField(
+        _("minimum share (evidence)"), max_digits=4, decimal_places=3, null=True, blank=True,
+        validators=SHARE_VALIDATORS,
+        help_text=_("For an evidence criterion: the share of comparable promises (0 to 1, e.g. 0.8) that must "
+                    "have achieved the promise's target."))
 
     class Meta:
         ordering = ["definition", "order", "id"]
         verbose_name = _("gate criterion")
         verbose_name_plural = _("gate criteria")
+        constraints = [evidence_share_matches_kind("criterion")]
 
     def __str__(self) -> str:
         return f"[{self.requirement}] {self.text}"
+
+    def clean(self) -> None:
+        if (self.kind == CriterionKind.EVIDENCE) != (self.evidence_min_share is not None):
+            raise ValidationError(_("An evidence criterion needs a minimum share; a manual one has none."))
 
 
 class ReviewState(models.TextChoices):
@@ -196,6 +223,10 @@ class GateReview(ConcurrentTransitionMixin, models.Model):
                                    related_name="gate_decisions")
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
+    evidence = models.JSONField(
+        null=True, blank=True, editable=False,
+        help_text=_("What delivery achieved on the promise's metric when the gate opened: the figures the "
+                    "gatekeeper saw, kept as they were."))
 
     class Meta:
         ordering = ["promise", "round", "order", "id"]
@@ -270,14 +301,26 @@ class GateCheck(models.Model):
     text = models.CharField(max_length=300)
     requirement = models.CharField(max_length=10, choices=Requirement.choices)
     weight = models.PositiveSmallIntegerField(default=1)
+    kind = models.CharField(max_length=10, choices=CriterionKind.choices, default=CriterionKind.MANUAL)
+    evidence_min_share = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True,
+                                             validators=SHARE_VALIDATORS)
     result = models.CharField(max_length=10, choices=CheckResult.choices, blank=True, default="")
+    prefilled_result = models.CharField(
+        max_length=10, choices=CheckResult.choices, blank=True, default="",
+        help_text=_("The result the product pre-filled from the evidence when the gate opened."))
     note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["review", "order", "id"]
+        constraints = [evidence_share_matches_kind("check")]
 
     def __str__(self) -> str:
         return f"{self.text}: {self.get_result_display()}"
+
+    @property
+    def overridden(self) -> bool:
+        """The gatekeeper decided against the pre-filled evidence result (the trail has the reason)."""
+        return bool(self.prefilled_result) and self.result != self.prefilled_result
 
 
 class ConditionState(models.TextChoices):

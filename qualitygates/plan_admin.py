@@ -6,6 +6,7 @@ its running promises."""
 from __future__ import annotations
 
 import nested_admin
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpResponseRedirect
@@ -16,7 +17,7 @@ from core.admin_helpers import ReadOnlyAdminMixin, ReadOnlyInline, domain_error_
 from core.errors import DomainError
 
 from . import plan_edits
-from .models import GateCriterion, GateDefinition, GatePlan
+from .models import CriterionKind, GateCriterion, GateDefinition, GatePlan
 from .plan_edits import CriterionDraft, GateDraft
 
 
@@ -50,10 +51,22 @@ class PlanPartInline:
         return super().has_delete_permission(request, obj) and _is_current_version(self._plan(obj))
 
 
+class CriterionForm(forms.ModelForm):
+    """A criterion is checked by the gatekeeper unless it is made an evidence criterion."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].required = False
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data["kind"] or CriterionKind.MANUAL
+
+
 class CriterionInline(PlanPartInline, nested_admin.NestedTabularInline):
     model = GateCriterion
+    form = CriterionForm
     extra = 0
-    fields = ("order", "text", "requirement", "weight")
+    fields = ("order", "text", "requirement", "weight", "kind", "evidence_min_share")
 
 
 class DefinitionInline(PlanPartInline, nested_admin.NestedStackedInline):
@@ -77,6 +90,7 @@ def _gate_drafts(formsets) -> list[GateDraft]:
         [criterion_formset] = form.nested_formsets
         criteria = tuple(
             CriterionDraft(order=c["order"], text=c["text"], requirement=c["requirement"], weight=c["weight"],
+                           kind=c["kind"], evidence_min_share=c["evidence_min_share"],
                            criterion_id=criterion_form.instance.pk)
             for criterion_form in criterion_formset.forms
             if (c := criterion_form.cleaned_data) and not c.get("DELETE"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
@@ -22,7 +23,8 @@ from core.errors import CommonErrorCode, Conflict, NotAllowed, NotFound, Validat
 from core.roles import is_manager
 from promises.models import PromiseCategory
 
-from .models import GateCriterion, GateDefinition, GatePlan
+from .error_codes import GateErrorCode
+from .models import CriterionKind, GateCriterion, GateDefinition, GatePlan
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class CriterionDraft:
     requirement: str
     weight: int
     criterion_id: int | None = None
+    kind: str = CriterionKind.MANUAL
+    evidence_min_share: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,23 @@ def _definition_fields(gate: GateDraft) -> dict:
             "decision_hours": gate.decision_hours, "description": gate.description}
 
 
+def _check_criteria(gates: Sequence[GateDraft]) -> None:
+    """An evidence criterion names the share of comparable promises it needs (above 0, at most 1);
+    a criterion the gatekeeper checks names none."""
+    for gate in gates:
+        for c in gate.criteria:
+            share = c.evidence_min_share
+            if (c.kind == CriterionKind.EVIDENCE) != (share is not None) or (share is not None
+                                                                             and not 0 < share <= 1):
+                raise ValidationFailed(
+                    _("The criterion '%(text)s': an evidence criterion needs a minimum share above 0 and at most "
+                      "1; a manual one has none.") % {"text": c.text},
+                    code=GateErrorCode.INVALID_CRITERION_CHANGE, fields={"evidence_min_share": _("invalid")})
+
+
 def _criterion_fields(criterion: CriterionDraft) -> dict:
     return {"order": criterion.order, "text": criterion.text, "requirement": criterion.requirement,
-            "weight": criterion.weight}
+            "weight": criterion.weight, "kind": criterion.kind, "evidence_min_share": criterion.evidence_min_share}
 
 
 def _create_gates(plan: GatePlan, gates: Sequence[GateDraft]) -> None:
@@ -108,6 +126,7 @@ def gate_plan_create(*, user, category: PromiseCategory, name: str, change_note:
                      gates: Sequence[GateDraft], now: dt.datetime | None = None) -> GatePlan:
     """A new plan for the category; it becomes the category's current version."""
     _require_manager(user)
+    _check_criteria(gates)
     try:
         with transaction.atomic():
             latest = (GatePlan.objects.filter(category=category).order_by("-version")
@@ -125,6 +144,7 @@ def gate_plan_edit(*, user, plan_id: int, name: str, change_note: str, gates: Se
                    now: dt.datetime | None = None) -> GatePlan:
     """The plan as edited: the same plan while unused, else its next version. Returns the plan saved."""
     _require_manager(user)
+    _check_criteria(gates)
     try:
         with transaction.atomic():
             plan = GatePlan.objects.select_for_update().filter(pk=plan_id).first()

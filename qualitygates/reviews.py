@@ -46,7 +46,7 @@ def reviews_instantiate(*, promise: ServicePromise, plan: GatePlan, round_no: in
     ])
     GateCheck.objects.bulk_create([
         GateCheck(review=review, criterion=c, order=c.order, text=c.text, requirement=c.requirement,
-                  weight=c.weight)
+                  weight=c.weight, kind=c.kind, evidence_min_share=c.evidence_min_share)
         for review, d in zip(reviews, ordered, strict=True)
         for c in d.criteria.all()
     ])
@@ -67,7 +67,8 @@ def reviews_copy(*, promise: ServicePromise, source: Sequence[GateReview], round
         by_source.setdefault(check.review_id, []).append(check)
     GateCheck.objects.bulk_create([
         GateCheck(review=new, criterion_id=c.criterion_id, order=c.order, text=c.text,
-                  requirement=c.requirement, weight=c.weight)
+                  requirement=c.requirement, weight=c.weight, kind=c.kind,
+                  evidence_min_share=c.evidence_min_share)
         for old, new in zip(sources, reviews, strict=True)
         for c in by_source.get(old.pk, [])
     ])

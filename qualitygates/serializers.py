@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from api.fields import IdField, InstanceField, OptionalText, StrictTextField, UserRefSerializer
+from promises.evidence_serializers import EvidenceSerializer
 
 from .checks import CheckInput
 from .conditions import ConditionInput
@@ -14,9 +15,17 @@ from .models import CheckResult, Decision, GateCheck, GateCondition, GateReview
 
 
 class GateCheckSerializer(serializers.ModelSerializer):
+    # Declared, because a read-only model field loses allow_blank and the schema would forbid "".
+    prefilled_result = serializers.ChoiceField(
+        choices=CheckResult.choices, allow_blank=True, read_only=True,
+        help_text="An evidence criterion: the result pre-filled from the evidence when the gate opened.")
+    overridden = serializers.BooleanField(
+        read_only=True, help_text="The gatekeeper decided against the pre-filled result (see the trail).")
+
     class Meta:
         model = GateCheck
-        fields = ["id", "order", "text", "requirement", "weight", "result", "note"]
+        fields = ["id", "order", "text", "requirement", "weight", "kind", "evidence_min_share", "result",
+                  "prefilled_result", "overridden", "note"]
         read_only_fields = fields
 
 
@@ -47,9 +56,13 @@ class GateReviewSerializer(serializers.ModelSerializer):
 class GateReviewDetailSerializer(GateReviewSerializer):
     checks = GateCheckSerializer(many=True, read_only=True)
     conditions = GateConditionSerializer(many=True, read_only=True)
+    evidence = EvidenceSerializer(
+        read_only=True, allow_null=True,
+        help_text="What delivery achieved on the promise's metric when the gate opened, as the gatekeeper saw "
+                  "it and decided on (stored, not recomputed); null before the gate opens.")
 
     class Meta(GateReviewSerializer.Meta):
-        fields = [*GateReviewSerializer.Meta.fields, "checks", "conditions"]
+        fields = [*GateReviewSerializer.Meta.fields, "evidence", "checks", "conditions"]
         read_only_fields = fields
 
 

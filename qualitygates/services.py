@@ -33,6 +33,7 @@ from .conditions import (
 )
 from .error_codes import GateErrorCode
 from .events import gate_event_record
+from .evidence import evidence_overrides_log, review_evidence_record
 from .models import ConditionState, Decision, GateCheck, GateCondition, GateReview, GateStep, ReviewState
 from .reviews import review_transition, reviews_cancel_active, reviews_copy, snapshot_reviews
 from .selectors import team_calendar
@@ -50,6 +51,7 @@ def step_start(*, promise: ServicePromise, step: GateStep, actor, now: dt.dateti
         return None
     due_at = add_working_time(now, review.decision_hours * 3600, team_calendar(review.owning_team_id))
     review_transition(review, "open", actor=actor, at=now, now=now, due_at=due_at)
+    review_evidence_record(review, promise=promise, now=now)
     gate_event_record(kind=EventKind.GATE_OPENED, promise=promise, gate_review=review, actor=actor, now=now,
                       payload={"gate": review.name, "due_at": due_at.isoformat(), "team_id": review.owning_team_id})
     return review
@@ -119,6 +121,7 @@ def gate_decide(*, review_id: int, user, decision: Decision, comment: str = "", 
             touched = checks_apply(review, checks, decision=decision)
             conditions_check(conditions, now=now)
             GateCheck.objects.bulk_update(touched, ["result", "note"])
+            evidence_overrides_log(review, touched, actor=user, at=now)
             _decide(promise, review, decision, user=user, now=now, comment=comment, conditions=conditions)
     except ConcurrentTransition as exc:
         raise Conflict(_("Someone else changed this gate at the same moment; reload and try again."),

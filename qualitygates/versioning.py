@@ -102,7 +102,8 @@ def gate_plan_revise(*, plan_id: int, change_note: str, criteria_changes: Iterab
                         definition=new_definitions[d.pk], order=c.order,
                         text=change["text"] if change else c.text,
                         requirement=change["requirement"] if change else c.requirement,
-                        weight=change["weight"] if change else c.weight))
+                        weight=change["weight"] if change else c.weight,
+                        kind=c.kind, evidence_min_share=c.evidence_min_share))
             for c in cleaned:
                 if c["replaces"] is None:
                     siblings = [x for x in copies if x.definition is new_definitions[c["definition_id"]]]

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 
 from core import roles
 from promises import services as promise_services
-from promises.models import Customer, PromiseCategory
+from promises.models import Customer, Metric, MetricDirection, MetricKind, PromiseCategory
 from qualitygates.checks import CheckInput
 from qualitygates.models import (
     CheckResult,
@@ -71,6 +71,25 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Category {n}")
     slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+# The test catalogue: English name → (unit, direction, kind).
+TEST_METRICS = {
+    "response time": ("h", MetricDirection.LOWER_IS_BETTER, MetricKind.WORKING_HOURS),
+    "availability": ("%", MetricDirection.HIGHER_IS_BETTER, MetricKind.PERCENTAGE),
+    "lead time": ("working days", MetricDirection.LOWER_IS_BETTER, MetricKind.CALENDAR_DAYS),
+    "cost": ("EUR", MetricDirection.LOWER_IS_BETTER, MetricKind.MONEY),
+    "answer time": ("s", MetricDirection.LOWER_IS_BETTER, MetricKind.WORKING_HOURS),
+}
+
+
+def catalogue_metric(category: PromiseCategory, name: str = "response time") -> Metric:
+    """A metric of the test catalogue, attached to the category (reference data, built directly)."""
+    unit, direction, kind = TEST_METRICS[name]
+    metric = Metric.objects.get_or_create(name=name, defaults={"unit": unit, "direction": direction,
+                                                                "kind": kind, "name_de": f"{name} (de)"})[0]
+    metric.categories.add(category)
+    return metric
 
 
 class WorkingCalendarFactory(factory.django.DjangoModelFactory):
@@ -167,7 +186,14 @@ def manager(db):
 def category(db):
     category = CategoryFactory(name="On-site service", slug="on-site-service")
     build_standard_plan(category)
+    catalogue_metric(category, "response time")
+    catalogue_metric(category, "availability")
     return category
+
+
+@pytest.fixture
+def response_time(category) -> Metric:
+    return Metric.objects.get(name="response time")
 
 
 @pytest.fixture
@@ -181,10 +207,13 @@ def make_promise(seller, category, customer):
         data = {
             "user": seller, "title": "Technician on site within 4 hours", "category": category,
             "customer": customer, "origin_department": "sales", "channel": "contract",
-            "metric": "response time", "comparison": "lte", "target_value": Decimal("4"), "unit": "h",
-            "due_date": dt.date(2027, 3, 31),
+            "comparison": "lte", "target_value": Decimal("4"), "due_date": dt.date(2027, 3, 31),
         }
         data.update(overrides)
+        if "metric" not in data:
+            # A comparison "at least" needs a metric where higher is better.
+            data["metric"] = catalogue_metric(data["category"],
+                                              "availability" if data["comparison"] == "gte" else "response time")
         return promise_services.promise_create(**data)
 
     return make

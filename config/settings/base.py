@@ -274,6 +274,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PromiseStateEnum": "promises.models.PromiseState",
         "ReviewStateEnum": "qualitygates.models.ReviewState",
+        "CheckResultEnum": "qualitygates.models.CheckResult",
         "ConditionStateEnum": "qualitygates.models.ConditionState",
         "EventKindEnum": "notifications.models.EventKind",
         "PromiseChannelEnum": "promises.models.PromiseChannel",

@@ -18,13 +18,13 @@ from core import roles
 from feedback.services import improvements as kvp
 from feedback.services.intake import feedback_record
 from notifications.user_settings import webhook_subscription_create
-from tests.factories import UserFactory
+from tests.factories import UserFactory, catalogue_metric
 
 from .scenarios import Scenario
 
 PROMISE_BODY = {
     "title": "Hotline 24/7", "category": "{category}", "customer": "{customer}", "origin_department": "sales",
-    "channel": "offer", "metric": "availability", "comparison": "gte", "target_value": "99.5", "unit": "%",
+    "channel": "offer", "metric": "{availability}", "comparison": "gte", "target_value": "99.5", "unit": "%",
     "due_date": "2027-06-30",
 }
 
@@ -109,6 +109,7 @@ def _resolve(template, scenario, category, customer):
     """Build only what the row needs: each placeholder names a state reached through the services."""
     builders = {
         "category": lambda: category.pk, "customer": lambda: customer.pk,
+        "availability": lambda: catalogue_metric(category, "availability").pk,
         "draft": lambda: scenario.draft().pk, "in_review": lambda: scenario.in_review().pk,
         "rework": lambda: scenario.rework().pk, "approved": lambda: scenario.approved().pk,
         "committed": lambda: scenario.committed().pk, "in_delivery": lambda: scenario.in_delivery().pk,

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from promises.models import ServicePromise
+from tests.factories import catalogue_metric
 
 from .scenarios import open_gate
 
@@ -14,7 +15,8 @@ from .scenarios import open_gate
 def _promise_body(cat, cust, **overrides):
     body = {
         "title": "Technician within 4 h", "category": cat.pk, "customer": cust.pk if cust else None,
-        "origin_department": "sales", "channel": "contract", "metric": "response time", "comparison": "lte",
+        "origin_department": "sales", "channel": "contract", "metric": catalogue_metric(cat).pk,
+        "comparison": "lte",
         "target_value": "4", "unit": "h", "due_date": "2027-03-31",
     }
     body.update(overrides)

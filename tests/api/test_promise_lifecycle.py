@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from tests.factories import catalogue_metric
+
 
 def _client_for(username: str) -> APIClient:
     client = APIClient()
@@ -34,8 +36,8 @@ def test_promise_from_draft_to_closed_through_the_api(seller, service_user, lega
     # the maker records and submits a promise
     created = _ok(maker.post("/api/promises/", {
         "title": "Technician on site within 4 hours", "category": category.pk, "customer": customer.pk,
-        "origin_department": "sales", "channel": "contract", "metric": "response time", "comparison": "lte",
-        "target_value": "4", "unit": "h", "due_date": "2027-03-31",
+        "origin_department": "sales", "channel": "contract", "metric": catalogue_metric(category).pk,
+        "comparison": "lte", "target_value": "4", "unit": "h", "due_date": "2027-03-31",
     }, format="json"), 201)
     assert created["state"] == "draft" and created["owner"]["username"] == "seller"
     pid = created["id"]

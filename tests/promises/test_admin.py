@@ -16,7 +16,7 @@ from promises import services as ps
 from promises.models import Customer, PromiseState, ServicePromise, TransitionLog
 from qualitygates import services as gs
 from tests.admin_support import count_queries, drive_promises, form_data, make_staff, open_review
-from tests.factories import CustomerFactory, UserFactory, all_checks_met
+from tests.factories import CustomerFactory, UserFactory, all_checks_met, catalogue_metric
 
 User = get_user_model()
 
@@ -86,8 +86,9 @@ def test_add_promise_in_the_admin_records_a_draft_through_the_service(client, se
     assert client.get(reverse("admin:promises_servicepromise_add")).status_code == 200
     response = client.post(reverse("admin:promises_servicepromise_add"), {
         "title": "Hotline answers within 60 seconds", "category": category.pk, "customer": customer.pk,
-        "owner": seller.pk, "origin_department": "sales", "channel": "offer", "metric": "answer time",
-        "comparison": "lte", "target_value": "60", "unit": "s", "due_date": "2027-06-30",
+        "owner": seller.pk, "origin_department": "sales", "channel": "offer",
+        "metric": catalogue_metric(category, "answer time").pk,
+        "comparison": "lte", "target_value": "60", "due_date": "2027-06-30",
         "gate_reviews-TOTAL_FORMS": "0", "gate_reviews-INITIAL_FORMS": "0",
         "trail-TOTAL_FORMS": "0", "trail-INITIAL_FORMS": "0",
     })
@@ -102,8 +103,9 @@ def test_a_non_maker_cannot_record_a_promise_and_nothing_is_written(client, serv
     client.force_login(service_user)
     response = client.post(reverse("admin:promises_servicepromise_add"), {
         "title": "Free data migration", "category": category.pk, "customer": customer.pk,
-        "owner": service_user.pk, "origin_department": "presales", "channel": "offer", "metric": "cost",
-        "comparison": "eq", "target_value": "0", "unit": "EUR", "due_date": "2027-06-30",
+        "owner": service_user.pk, "origin_department": "presales", "channel": "offer",
+        "metric": catalogue_metric(category, "cost").pk, "comparison": "eq", "target_value": "0",
+        "due_date": "2027-06-30",
         "gate_reviews-TOTAL_FORMS": "0", "gate_reviews-INITIAL_FORMS": "0",
         "trail-TOTAL_FORMS": "0", "trail-INITIAL_FORMS": "0",
     }, follow=True)

@@ -17,13 +17,15 @@ from promises.serializers import (
     SubmitSerializer,
     VerifySerializer,
 )
+from tests.factories import catalogue_metric
 
 pytestmark = pytest.mark.django_db
 
 
 def body(category_, customer_, **overrides) -> dict:
     return {"title": "Technician within 4 h", "category": category_.pk, "customer": customer_.pk,
-            "origin_department": "sales", "channel": "contract", "metric": "response time", "comparison": "lte",
+            "origin_department": "sales", "channel": "contract", "metric": catalogue_metric(category_).pk,
+            "comparison": "lte",
             "target_value": "4", "unit": "h", "due_date": "2027-03-31", **overrides}
 
 
