@@ -9,6 +9,8 @@ improvement item moves only through its transition buttons.
 
 from __future__ import annotations
 
+import functools
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -176,7 +178,8 @@ class GuidanceAdmin(admin.ModelAdmin):
     list_display = ("category", "text", "improvement", "published_at", "retired_at")
     list_filter = ("category", ("retired_at", admin.EmptyFieldListFilter))
     list_select_related = ("category", "improvement")
-    readonly_fields = ("category", "text", "improvement", "published_by", "published_at", "retired_at")
+    readonly_fields = ("category", "text", "improvement", "published_by", "published_at", "retired_at", "retired_by",
+                       "retire_reason", "superseded_by")
     actions = ["retire_selected"]
 
     def has_change_permission(self, request, obj=None):
@@ -203,8 +206,9 @@ class GuidanceAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retire selected guidance"))
     def retire_selected(self, request, queryset):
-        bulk_service_action(self, request, queryset, guidance_retire, id_kwarg="guidance_id",
-                            done=gettext("Retired"))
+        bulk_service_action(self, request, queryset,
+                            functools.partial(guidance_retire, reason=gettext("Retired with the admin's bulk action")),
+                            id_kwarg="guidance_id", done=gettext("Retired"))
 
 
 # --- improvement items ---------------------------------------------------------------------------

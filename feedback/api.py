@@ -16,11 +16,12 @@ from api.mixins import ID_PATTERN, ApiMixin, validated
 from api.parsers import MultiPartParser
 
 from . import serializers as s
-from .selectors.guidance import category_record
+from .selectors.guidance import category_record, guidance_list
 from .selectors.improvements import improvement_detail, improvement_list
 from .selectors.intake import feedback_list
 from .selectors.targets import improvement_baseline
 from .services import improvements
+from .services.guidance import guidance_retire, guidance_supersede
 from .services.importing import feedback_import_csv
 from .services.intake import feedback_record
 
@@ -150,6 +151,33 @@ class ImprovementViewSet(ApiMixin, viewsets.GenericViewSet):
                                         window_days=data["window_days"], until=data["until"])
         return Response(s.BaselineSerializer({**measured.__dict__, "metric": data["metric"],
                                               "categories": list(scope.category_ids)}).data)
+
+
+class GuidanceViewSet(ApiMixin, viewsets.GenericViewSet):
+    """Guidance is published by standardizing an improvement (or in the admin); here a manager retires
+    or supersedes it, with the reason."""
+
+    serializer_class = s.GuidanceSerializer
+    lookup_value_regex = ID_PATTERN
+
+    def get_queryset(self):
+        return guidance_list()
+
+    @extend_schema(request=s.GuidanceRetireSerializer, responses=s.GuidanceSerializer,
+                   summary="Retire guidance, with the reason (managers)")
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        data = validated(s.GuidanceRetireSerializer, request.data)
+        guidance = guidance_retire(user=request.user, guidance_id=int(pk), reason=data["reason"])
+        return Response(s.GuidanceSerializer(guidance).data)
+
+    @extend_schema(request=s.GuidanceSupersedeSerializer, responses={201: s.GuidanceSerializer},
+                   summary="Supersede guidance by a new text on the same category, with the reason (managers)")
+    @action(detail=True, methods=["post"])
+    def supersede(self, request, pk=None):
+        data = validated(s.GuidanceSupersedeSerializer, request.data)
+        new = guidance_supersede(user=request.user, guidance_id=int(pk), text=data["text"], reason=data["reason"])
+        return Response(s.GuidanceSerializer(new).data, status=status.HTTP_201_CREATED)
 
 
 class CategoryRecordView(ApiMixin, APIView):

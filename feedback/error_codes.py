@@ -29,6 +29,8 @@ class FeedbackErrorCode(StrEnum):
     GUIDANCE_CATEGORY_REQUIRED = "guidance_category_required"
     UNKNOWN_CATEGORY = "unknown_category"
     GUIDANCE_NOT_ACKNOWLEDGED = "guidance_not_acknowledged"
+    GUIDANCE_RETIRED = "guidance_retired"
+    REASON_REQUIRED = "reason_required"
     # improvement items
     COMMENT_REQUIRED = "comment_required"
     UNKNOWN_LINK = "unknown_link"

@@ -117,6 +117,11 @@ class Guidance(models.Model):
                                      related_name="+")
     published_at = models.DateTimeField(default=timezone.now)
     retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("retired by"))
+    retire_reason = models.TextField(_("why it was retired"), blank=True)
+    superseded_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="supersedes", verbose_name=_("superseded by"))
 
     class Meta:
         ordering = ["category", "published_at", "id"]

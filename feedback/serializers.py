@@ -136,8 +136,17 @@ class FeedbackImportSerializer(serializers.Serializer):
 class GuidanceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Guidance
-        fields = ["id", "category", "text", "improvement", "published_at", "retired_at"]
+        fields = ["id", "category", "text", "improvement", "published_by", "published_at", "retired_at", "retired_by",
+                  "retire_reason", "superseded_by"]
         read_only_fields = fields
+
+
+class GuidanceRetireSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=TEXT_MAX, help_text="why the guidance no longer holds")
+
+
+class GuidanceSupersedeSerializer(GuidanceRetireSerializer):
+    text = serializers.CharField(max_length=TEXT_MAX, help_text="the guidance that replaces it")
 
 
 class ImprovementTransitionSerializer(serializers.ModelSerializer):

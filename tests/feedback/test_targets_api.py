@@ -105,3 +105,27 @@ def test_the_baseline_is_proposed_by_the_product(kvp_clock, accepted, manager, s
     response = boss.get(f"{url}&until={future}")
     assert response.status_code == 400 and response.json()["error"] == "measurement_window_in_future"
     assert "until" in response.json()["fields"]
+
+
+def test_guidance_is_retired_and_superseded_over_the_api_by_managers(manager, seller, category):
+    from feedback.models import Guidance
+    from feedback.services.guidance import guidance_publish
+
+    first, = guidance_publish(user=manager, category_ids=[category.pk], text="Confirm capacity first.")
+    second, = guidance_publish(user=manager, category_ids=[category.pk], text="No promises on holidays.")
+    maker, boss = client_for(seller), client_for(manager)
+    assert maker.post(f"/api/guidance/{first.pk}/retire/", {"reason": "x"}, format="json").status_code == 403
+    response = boss.post(f"/api/guidance/{first.pk}/retire/", {}, format="json")
+    assert response.status_code == 400 and "reason" in response.json()["fields"]
+    response = boss.post(f"/api/guidance/{first.pk}/retire/", {"reason": "capacity is planned now"}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["retired_by"], response.json()["retire_reason"]) == (manager.pk, "capacity is planned now")
+    response = boss.post(f"/api/guidance/{second.pk}/supersede/",
+                         {"text": "Holidays: next working day.", "reason": "holiday rota"}, format="json")
+    assert response.status_code == 201
+    new_id = response.json()["id"]
+    assert Guidance.objects.get(pk=second.pk).superseded_by_id == new_id
+    assert boss.post(f"/api/guidance/{second.pk}/retire/", {"reason": "again"},
+                     format="json").json()["error"] == "guidance_retired"
+    record = boss.get(f"/api/categories/{category.pk}/record/").json()
+    assert [g["text"] for g in record["guidance"]] == ["Holidays: next working day."]
