@@ -20,6 +20,7 @@ router.register("inbox", notifications.InboxViewSet, basename="inbox")
 router.register("webhooks", notifications.WebhookViewSet, basename="webhook")
 router.register("feedback", kvp.FeedbackViewSet, basename="feedback")
 router.register("improvements", kvp.ImprovementViewSet, basename="improvement")
+router.register("guidance", kvp.GuidanceViewSet, basename="guidance")
 
 app_name = "api"
 urlpatterns = [

@@ -115,8 +115,7 @@ def load(n_promises: int) -> None:
     for i, category in enumerate(categories * 4):
         item = ImprovementItem(
             title=f"item {i}", state="standardized", owner=owner, priority="high", start_date=now.date(),
-            due_date=now.date(), budget=Decimal(0), target_metric="m", baseline_value=Decimal(1),
-            target_value=Decimal(2), target_deadline=now.date(), measured_value=Decimal(2),
+            due_date=now.date(), budget=Decimal(0), measured_at=now,
             standardized_at=now - dt.timedelta(days=rng.randint(30, 300)))
         item.save()
         item.categories.add(category)

@@ -13,10 +13,12 @@ from decimal import Decimal
 from django.db import transaction
 
 from core import roles
-from feedback.models import Feedback, ImprovementItem
+from feedback.models import Feedback, ImprovementItem, TargetMeasure
 from feedback.services import improvements
 from feedback.services.intake import feedback_record
-from promises.models import PromiseState, ServicePromise
+from feedback.services.targets import TargetInput
+from promises.metrics import metric_create
+from promises.models import Metric, PromiseState, ServicePromise
 from qualitygates.selectors import gate_plan_current
 
 from .clock import DemoClock
@@ -31,9 +33,9 @@ FEEDBACK = [
      "Zum zweiten Mal in diesem Quartal: niemand innerhalb von 4 Stunden vor Ort.", False),
     ("delivery-lead-time", "praise", "survey", "low", None, 9,
      "Lieferung pünktlich, sehr gute Kommunikation mit dem Lager.", False),
-    ("hotline-24-7", "suggestion", "email", "medium", None, None,
+    ("hotline-24-7", "suggestion", "email", "medium", 4, None,
      "Bitte eine Rückrufoption anbieten statt Warteschleife.", False),
-    ("hotline-24-7", "complaint", "social_media", "high", None, 2,
+    ("hotline-24-7", "complaint", "social_media", "high", 2, 2,
      "45 Minuten in der Warteschleife – so viel zu '24/7 in 60 Sekunden'.", False),
     ("data-migration", "complaint", "field_service", "medium", 3, None,
      "Altdaten aus dem Vorsystem nur unvollständig übernommen (Anhänge fehlen).", True),
@@ -42,14 +44,40 @@ FEEDBACK = [
 ]
 
 
-def _plan(item, manager, owner, clock: DemoClock, *, metric, baseline, target, budget):
+# The catalogue metrics the improvement targets use: (name, German name, unit, direction, kind).
+METRICS = {
+    "keep_rate": ("share of kept 4-h promises", "Anteil eingehaltener 4-h-Zusagen", "%", "higher", "percentage"),
+    "wait": ("average wait", "mittlere Wartezeit", "min", "lower", "count"),
+    "csat": ("customer satisfaction (CSAT)", "Kundenzufriedenheit (CSAT)", "score 1–5", "higher", "score"),
+    "migrations": ("incomplete migrations per quarter", "unvollständige Migrationen pro Quartal", "count", "lower",
+                   "count"),
+    "delivery_south": ("delivery time south", "Lieferzeit Süd", "working days", "lower", "calendar_days"),
+    "moved_maintenance": ("postponed maintenance appointments", "verschobene Wartungstermine", "%", "lower",
+                          "percentage"),
+}
+
+
+def _metrics(manager, clock: DemoClock) -> dict[str, Metric]:
+    """The improvement targets' metrics, kept in the catalogue through its service like any other."""
+    found = {}
+    for key, (name, name_de, unit, direction, kind) in METRICS.items():
+        found[key] = Metric.objects.filter(name=name).first() or clock.call(
+            metric_create, user=manager, name=name, name_de=name_de, unit=unit, direction=direction, kind=kind)
+    return found
+
+
+def _target(metric: Metric, baseline: str, target: str, clock: DemoClock, *, days: int = 180,
+            measure: TargetMeasure = TargetMeasure.MANUAL, categories=(), window_days: int = 90) -> TargetInput:
+    return TargetInput(metric=metric, baseline=Decimal(baseline), target_value=Decimal(target),
+                       deadline=clock.today + dt.timedelta(days=days), measure=measure,
+                       categories=tuple(categories), window_days=window_days)
+
+
+def _plan(item, manager, owner, clock: DemoClock, *, targets: list[TargetInput], budget):
     today = clock.today
     clock.call(
         improvements.improvement_plan, item_id=item.pk, user=manager, owner=owner, priority="high",
-        start_date=today,
-        due_date=today + dt.timedelta(days=60), budget=Decimal(budget), target_metric=metric,
-        baseline_value=Decimal(baseline), target_value=Decimal(target),
-        target_deadline=today + dt.timedelta(days=180))
+        start_date=today, due_date=today + dt.timedelta(days=60), budget=Decimal(budget), targets=targets)
 
 
 def seed_kvp(*, users: dict, categories: dict, clock: DemoClock) -> dict[str, int]:
@@ -57,6 +85,7 @@ def seed_kvp(*, users: dict, categories: dict, clock: DemoClock) -> dict[str, in
         return {"kvp_feedback": 0, "kvp_improvements": 0}
     manager, service, sales = users["manager"], users[roles.SERVICE], users[roles.SALES]
     with transaction.atomic():
+        metric = _metrics(manager, clock)
         feedback = []
         for n, (slug, kind, channel, severity, csat, nps, text, link) in enumerate(FEEDBACK, start=1):
             category = categories[slug]
@@ -79,8 +108,9 @@ def seed_kvp(*, users: dict, categories: dict, clock: DemoClock) -> dict[str, in
                          [feedback[0].pk, feedback[1].pk])
         clock.call(improvements.improvement_accept, item_id=onsite.pk, user=manager,
                    comment="Häufigster Beschwerdegrund.")
-        _plan(onsite, manager, service, clock, metric="Anteil eingehaltener 4-h-Zusagen (%)", baseline="62",
-              target="90", budget="4000")
+        _plan(onsite, manager, service, clock, budget="4000", targets=[
+            _target(metric["keep_rate"], "62", "90", clock, measure=TargetMeasure.KEEP_RATE,
+                    categories=[categories["on-site-service-response"]])])
         clock.call(improvements.improvement_start, item_id=onsite.pk, user=service)
         clock.call(improvements.improvement_check, item_id=onsite.pk, user=service, measured_value=Decimal("86"),
                    note="Pilot in Bayern: 86 % nach acht Wochen.")
@@ -97,10 +127,16 @@ def seed_kvp(*, users: dict, categories: dict, clock: DemoClock) -> dict[str, in
         hotline = propose("Rückrufoption für die Hotline", "hotline-24-7",
                           "Spitzen montags 8–10 Uhr sprengen die 60-Sekunden-Zusage.", [feedback[3].pk, feedback[4].pk])
         clock.call(improvements.improvement_accept, item_id=hotline.pk, user=manager)
-        _plan(hotline, manager, service, clock, metric="mittlere Wartezeit (min)", baseline="2", target="1",
-              budget="12000")
+        # Two targets in one item: the wait measured by hand (the hotline's system), satisfaction by the
+        # product from the CSAT scores of the category's feedback.
+        _plan(hotline, manager, service, clock, budget="12000", targets=[
+            _target(metric["wait"], "2", "1", clock, days=365),
+            _target(metric["csat"], "3.8", "4.3", clock, days=365, measure=TargetMeasure.CSAT_AVERAGE,
+                    categories=[categories["hotline-24-7"]])])
         clock.call(improvements.improvement_start, item_id=hotline.pk, user=manager)
-        clock.call(improvements.improvement_check, item_id=hotline.pk, user=manager, measured_value=Decimal("0.9"))
+        wait_target = hotline.targets.get(metric=metric["wait"])
+        clock.call(improvements.improvement_check, item_id=hotline.pk, user=manager,
+                   manual_values={wait_target.pk: Decimal("0.9")})
         clock.call(
             improvements.improvement_standardize, item_id=hotline.pk, user=manager,
             guidance_text="'Erreichbar in 60 Sekunden' nur mit aktivierter Rückrufoption zusagen; Spitzenzeiten "
@@ -109,8 +145,8 @@ def seed_kvp(*, users: dict, categories: dict, clock: DemoClock) -> dict[str, in
         migration = propose("Checkliste für Anhänge bei Datenmigrationen", "data-migration",
                             "Anhänge und Altarchive werden beim Export vergessen.", [feedback[5].pk])
         clock.call(improvements.improvement_accept, item_id=migration.pk, user=manager)
-        _plan(migration, manager, service, clock, metric="unvollständige Migrationen pro Quartal", baseline="4",
-              target="1", budget="1500")
+        _plan(migration, manager, service, clock, budget="1500",
+              targets=[_target(metric["migrations"], "4", "1", clock)])
         clock.call(improvements.improvement_start, item_id=migration.pk, user=service)
         clock.call(improvements.improvement_check, item_id=migration.pk, user=service, measured_value=Decimal("2"),
                    note="Noch nicht am Ziel; zweite Runde nötig?")
@@ -118,15 +154,15 @@ def seed_kvp(*, users: dict, categories: dict, clock: DemoClock) -> dict[str, in
         parts = propose("Ersatzteillager Süd", "delivery-lead-time",
                         "Ersatzteile für Süddeutschland kommen aus Hamburg.")
         clock.call(improvements.improvement_accept, item_id=parts.pk, user=manager)
-        _plan(parts, manager, users[roles.DELIVERY], clock, metric="Lieferzeit Süd (Werktage)", baseline="7",
-              target="4", budget="25000")
+        _plan(parts, manager, users[roles.DELIVERY], clock, budget="25000",
+              targets=[_target(metric["delivery_south"], "7", "4", clock)])
         clock.call(improvements.improvement_start, item_id=parts.pk, user=manager)
 
         reminder = propose("Wartungstermine zwei Wochen vorher bestätigen", "preventive-maintenance",
                            "Kunden sind am Wartungstag oft nicht vorbereitet.")
         clock.call(improvements.improvement_accept, item_id=reminder.pk, user=manager)
-        _plan(reminder, manager, service, clock, metric="verschobene Wartungstermine (%)", baseline="18",
-              target="5", budget="800")
+        _plan(reminder, manager, service, clock, budget="800",
+              targets=[_target(metric["moved_maintenance"], "18", "5", clock)])
 
         survey = propose("Kundenumfrage nach jeder Lieferung", "delivery-lead-time",
                          "Mehr Rückmeldungen als nur Beschwerden.")

@@ -9,6 +9,8 @@ improvement item moves only through its transition buttons.
 
 from __future__ import annotations
 
+import functools
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -22,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_helpers import admin_change_link, bulk_service_action, domain_error_text
 from core.errors import DomainError
 from core.roles import is_manager
-from promises.models import Customer, PromiseCategory, ServicePromise
+from promises.models import Customer, Metric, PromiseCategory, ServicePromise
 from qualitygates.models import GateCriterion, GateDefinition, Requirement
 
 from .models import (
@@ -32,14 +34,17 @@ from .models import (
     Guidance,
     ImprovementItem,
     ImprovementState,
+    ImprovementTarget,
     ImprovementTransition,
     Severity,
+    TargetMeasure,
 )
 from .selectors.dashboard import kvp_dashboard
 from .services import improvements
 from .services.guidance import guidance_publish, guidance_retire
 from .services.importing import feedback_import_csv
 from .services.intake import feedback_record
+from .services.targets import TargetInput
 
 I = ImprovementState  # noqa: E741
 
@@ -173,7 +178,8 @@ class GuidanceAdmin(admin.ModelAdmin):
     list_display = ("category", "text", "improvement", "published_at", "retired_at")
     list_filter = ("category", ("retired_at", admin.EmptyFieldListFilter))
     list_select_related = ("category", "improvement")
-    readonly_fields = ("category", "text", "improvement", "published_by", "published_at", "retired_at")
+    readonly_fields = ("category", "text", "improvement", "published_by", "published_at", "retired_at", "retired_by",
+                       "retire_reason", "superseded_by")
     actions = ["retire_selected"]
 
     def has_change_permission(self, request, obj=None):
@@ -200,8 +206,9 @@ class GuidanceAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retire selected guidance"))
     def retire_selected(self, request, queryset):
-        bulk_service_action(self, request, queryset, guidance_retire, id_kwarg="guidance_id",
-                            done=gettext("Retired"))
+        bulk_service_action(self, request, queryset,
+                            functools.partial(guidance_retire, reason=gettext("Retired with the admin's bulk action")),
+                            id_kwarg="guidance_id", done=gettext("Retired"))
 
 
 # --- improvement items ---------------------------------------------------------------------------
@@ -235,10 +242,13 @@ class PlanForm(CommentForm):
     start_date = forms.DateField(label=_("start"))
     due_date = forms.DateField(label=_("due"))
     budget = forms.DecimalField(label=_("budget (EUR)"), max_digits=12, decimal_places=2, min_value=0)
-    target_metric = forms.CharField(label=_("target metric"), max_length=120)
-    baseline_value = forms.DecimalField(label=_("baseline"), max_digits=14, decimal_places=3)
+    # One target here; the API plans several.
+    metric = forms.ModelChoiceField(label=_("metric"), queryset=Metric.objects.filter(is_active=True))
+    measure = _enum_field(TargetMeasure, _("measured as"))
+    baseline = forms.DecimalField(label=_("baseline"), max_digits=14, decimal_places=3)
     target_value = forms.DecimalField(label=_("target value"), max_digits=14, decimal_places=3)
-    target_deadline = forms.DateField(label=_("target deadline"))
+    deadline = forms.DateField(label=_("deadline"))
+    window_days = forms.IntegerField(label=_("measurement window (days)"), min_value=1, max_value=3660, initial=90)
 
     def __init__(self, *args, **kwargs):
         from django.contrib.auth import get_user_model
@@ -248,7 +258,8 @@ class PlanForm(CommentForm):
 
 
 class CheckForm(forms.Form):
-    measured_value = forms.DecimalField(label=_("measured value"), max_digits=14, decimal_places=3)
+    measured_value = forms.DecimalField(label=_("measured by hand"), max_digits=14, decimal_places=3, required=False,
+                                        help_text=_("For an item with one target; the product measures as well."))
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -291,8 +302,11 @@ TRANSITIONS = {
 
 def _service_kwargs(name: str, data: dict) -> dict:
     if name == "plan":
-        return {k: data[k] for k in ("owner", "priority", "start_date", "due_date", "budget", "target_metric",
-                                     "baseline_value", "target_value", "target_deadline", "comment")}
+        target = TargetInput(metric=data["metric"], measure=data["measure"], baseline=data["baseline"],
+                             target_value=data["target_value"], deadline=data["deadline"],
+                             window_days=data["window_days"])
+        return {**{k: data[k] for k in ("owner", "priority", "start_date", "due_date", "budget", "comment")},
+                "targets": [target]}
     if name == "check":
         return {"measured_value": data["measured_value"], "note": data["note"]}
     if name == "standardize":
@@ -305,6 +319,20 @@ def _service_kwargs(name: str, data: dict) -> dict:
         return {"guidance_text": data["guidance_text"], "criteria_changes": changes, "comment": data["comment"],
                 "guidance_category_ids": [c.pk for c in categories] if categories else None}
     return {"comment": data["comment"]}
+
+
+class ImprovementTargetInline(admin.TabularInline):
+    model = ImprovementTarget
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("metric", "measure", "baseline", "target_value", "deadline", "window_days",
+                                "product_value", "product_counts", "manual_value", "measured_at", "reached")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("metric")
 
 
 class ImprovementTrailInline(admin.TabularInline):
@@ -322,16 +350,14 @@ class ImprovementTrailInline(admin.TabularInline):
 
 @admin.register(ImprovementItem)
 class ImprovementItemAdmin(admin.ModelAdmin):
-    list_display = ("title", "state", "origin", "priority", "owner", "due_date", "target_text", "measured_value",
-                    "target_met")
+    list_display = ("title", "state", "origin", "priority", "owner", "due_date", "targets_text", "target_met")
     list_filter = ("state", "origin", "priority", "categories")
     search_fields = ("title", "description")
     list_select_related = ("owner",)
     readonly_fields = ("title", "description", "state", "origin", "origin_category", "origin_definition",
                        "proposed_by", "categories", "gate_definitions", "feedback", "owner", "priority",
-                       "start_date", "due_date", "budget", "target_metric", "baseline_value", "target_value",
-                       "target_deadline", "measured_value", "measured_at", "check_note", "standardized_at")
-    inlines = [ImprovementTrailInline]
+                       "start_date", "due_date", "budget", "measured_at", "check_note", "standardized_at")
+    inlines = [ImprovementTargetInline, ImprovementTrailInline]
     change_form_template = "admin/feedback/improvementitem/change_form.html"
     change_list_template = "admin/feedback/improvementitem/change_list.html"
     actions = ["accept_selected"]
@@ -342,6 +368,17 @@ class ImprovementItemAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("targets__metric")
+
+    @admin.display(description=_("targets"))
+    def targets_text(self, obj):
+        return "; ".join(str(t) for t in obj.targets.all())
+
+    @admin.display(description=_("reached"), boolean=True)
+    def target_met(self, obj):
+        return obj.target_met
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -17,10 +17,12 @@ from api.parsers import MultiPartParser
 from promises.evidence import metric_evidence
 
 from . import serializers as s
-from .selectors.guidance import category_record
+from .selectors.guidance import category_record, guidance_list
 from .selectors.improvements import improvement_detail, improvement_list
 from .selectors.intake import feedback_list
+from .selectors.targets import improvement_baseline
 from .services import improvements
+from .services.guidance import guidance_retire, guidance_supersede
 from .services.importing import feedback_import_csv
 from .services.intake import feedback_record
 
@@ -124,16 +126,59 @@ class ImprovementViewSet(ApiMixin, viewsets.GenericViewSet):
     accept = _item_action(improvements.improvement_accept, s.CommentSerializer, "Accept a proposal (managers)")
     reject = _item_action(improvements.improvement_reject, s.CommentSerializer, "Reject, with the reasons (managers)")
     plan = _item_action(improvements.improvement_plan, s.PlanSerializer,
-                        "Plan: owner, priority, schedule, budget, measurable target (managers)")
+                        "Plan: owner, priority, schedule, budget, one or more SMART targets (managers)")
     start = _item_action(improvements.improvement_start, s.CommentSerializer, "Start the work (manager or owner)")
     check = _item_action(improvements.improvement_check, s.CheckSerializer,
-                         "Record the measured value (manager or owner)")
+                         "Check: the product measures each target; values typed by hand beside (manager or owner)")
     rework = _item_action(improvements.improvement_rework, s.CommentSerializer,
                           "The check fell short: back to in progress (manager or owner)")
     standardize = _item_action(improvements.improvement_standardize, s.StandardizeSerializer,
                                "Standardize: publish guidance and/or changed gate criteria (managers)",
                                build=_standardize_kwargs)
     abandon = _item_action(improvements.improvement_abandon, s.CommentSerializer, "Abandon, with the reasons (managers)")
+
+    @extend_schema(parameters=[s.BaselineQuerySerializer], responses=s.BaselineSerializer,
+                   summary="A proposed baseline: what the product measures for a target today")
+    @action(detail=True, methods=["get"], filterset_fields=[], search_fields=[], ordering_fields=[])
+    def baseline(self, request, pk=None):
+        item = improvement_detail(item_id=int(pk))
+        if item is None:
+            raise NotFound(_("Improvement item %(id)s does not exist.") % {"id": pk})
+        query = s.BaselineQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        scope = query.scope(data, tuple(c.pk for c in item.categories.all()))
+        measured = improvement_baseline(measure=data["measure"], metric=data["metric"], scope=scope,
+                                        window_days=data["window_days"], until=data["until"])
+        return Response(s.BaselineSerializer({**measured.__dict__, "metric": data["metric"],
+                                              "categories": list(scope.category_ids)}).data)
+
+
+class GuidanceViewSet(ApiMixin, viewsets.GenericViewSet):
+    """Guidance is published by standardizing an improvement (or in the admin); here a manager retires
+    or supersedes it, with the reason."""
+
+    serializer_class = s.GuidanceSerializer
+    lookup_value_regex = ID_PATTERN
+
+    def get_queryset(self):
+        return guidance_list()
+
+    @extend_schema(request=s.GuidanceRetireSerializer, responses=s.GuidanceSerializer,
+                   summary="Retire guidance, with the reason (managers)")
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        data = validated(s.GuidanceRetireSerializer, request.data)
+        guidance = guidance_retire(user=request.user, guidance_id=int(pk), reason=data["reason"])
+        return Response(s.GuidanceSerializer(guidance).data)
+
+    @extend_schema(request=s.GuidanceSupersedeSerializer, responses={201: s.GuidanceSerializer},
+                   summary="Supersede guidance by a new text on the same category, with the reason (managers)")
+    @action(detail=True, methods=["post"])
+    def supersede(self, request, pk=None):
+        data = validated(s.GuidanceSupersedeSerializer, request.data)
+        new = guidance_supersede(user=request.user, guidance_id=int(pk), text=data["text"], reason=data["reason"])
+        return Response(s.GuidanceSerializer(new).data, status=status.HTTP_201_CREATED)
 
 
 class CategoryRecordView(ApiMixin, APIView):

@@ -117,6 +117,11 @@ class Guidance(models.Model):
                                      related_name="+")
     published_at = models.DateTimeField(default=timezone.now)
     retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("retired by"))
+    retire_reason = models.TextField(_("why it was retired"), blank=True)
+    superseded_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="supersedes", verbose_name=_("superseded by"))
 
     class Meta:
         ordering = ["category", "published_at", "id"]
@@ -199,16 +204,7 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
     due_date = models.DateField(_("due"), null=True, blank=True)
     budget = models.DecimalField(_("budget (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True,
                                  validators=[MinValueValidator(0)])
-    target_metric = models.CharField(_("target metric"), max_length=120, blank=True,
-                                     help_text=_("e.g. average wait (min)"))
-    baseline_value = models.DecimalField(_("baseline"), max_digits=14, decimal_places=3, null=True, blank=True)
-    target_value = models.DecimalField(_("target value"), max_digits=14, decimal_places=3, null=True,
-                                       blank=True)
-    target_deadline = models.DateField(_("target deadline"), null=True, blank=True)
-
-    # Check
-    measured_value = models.DecimalField(_("measured value"), max_digits=14, decimal_places=3, null=True,
-                                         blank=True)
+    # Check (the measurements themselves are on the targets)
     measured_at = models.DateTimeField(null=True, blank=True)
     check_note = models.TextField(_("check note"), blank=True)
     standardized_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -222,14 +218,9 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("improvement items")
         constraints = [
             models.CheckConstraint(
-                condition=Q(target_value__isnull=True)
-                | Q(baseline_value__isnull=False, target_deadline__isnull=False, target_metric__gt=""),
-                name="improvement_target_has_baseline_and_deadline",
-            ),
-            models.CheckConstraint(
                 condition=~Q(state__in=PLANNED_STATES)
                 | Q(owner__isnull=False, start_date__isnull=False, due_date__isnull=False, budget__isnull=False,
-                    target_value__isnull=False, priority__gt=""),
+                    priority__gt=""),
                 name="improvement_planned_is_smart",
             ),
             models.CheckConstraint(
@@ -237,7 +228,7 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
                 name="improvement_due_after_start",
             ),
             models.CheckConstraint(
-                condition=~Q(state=I.STANDARDIZED) | Q(standardized_at__isnull=False, measured_value__isnull=False),
+                condition=~Q(state=I.STANDARDIZED) | Q(standardized_at__isnull=False, measured_at__isnull=False),
                 name="improvement_standardized_is_measured",
             ),
             models.UniqueConstraint(
@@ -257,19 +248,15 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
 
     @property
     def target_text(self) -> str:
-        if self.target_value is None:
-            return ""
-        return (f"{self.target_metric} {self.baseline_value.normalize():f} → {self.target_value.normalize():f} "
-                f"by {self.target_deadline:%Y-%m-%d}")
+        return "; ".join(str(t) for t in self.targets.all())
 
     @property
     def target_met(self) -> bool | None:
-        """Whether the measured value reached the target, in the direction from baseline to target."""
-        if self.measured_value is None or self.target_value is None or self.baseline_value is None:
+        """Whether every target was reached by its deadline at the last check; None until all are judged."""
+        results = [t.reached for t in self.targets.all()]
+        if not results or None in results:
             return None
-        if self.target_value < self.baseline_value:
-            return self.measured_value <= self.target_value
-        return self.measured_value >= self.target_value
+        return all(results)
 
     # --- transitions: bodies touch this row only; services own rules and side effects --------
     @transition(field=state, source=[I.PROPOSED], target=I.ACCEPTED)
@@ -290,8 +277,7 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=state, source=[I.IN_PROGRESS], target=I.CHECKING)
-    def check_effect(self, *, measured_value, note: str, at) -> None:
-        self.measured_value = measured_value
+    def check_effect(self, *, note: str, at) -> None:
         self.check_note = note
         self.measured_at = at
 
@@ -328,3 +314,73 @@ class ImprovementTransition(AppendOnlyModel):
     def __str__(self) -> str:
         return f"improvement {self.item_id}: {self.from_state} → {self.to_state} ({self.action})"
 
+
+
+class TargetMeasure(models.TextChoices):
+    """What the product measures for a target, over the target's scope and window."""
+
+    KEEP_RATE = "keep_rate", _("keep rate of the verified promises (%)")
+    MEDIAN_ACTUAL_VALUE = "median_actual_value", _("median actual value of the promises with the metric")
+    MEDIAN_GATE_LEAD_TIME = "median_gate_lead_time", _("median gate lead time (working hours)")
+    CSAT_AVERAGE = "csat_average", _("average CSAT score")
+    NPS_AVERAGE = "nps_average", _("average NPS score")
+    FEEDBACK_COUNT = "feedback_count", _("number of feedback of a kind")
+    MANUAL = "manual", _("measured by hand (the product holds no data for it)")
+
+
+class ImprovementTarget(models.Model):
+    """One SMART target of an improvement item: a catalogue metric (so a unit and a direction), what the
+    product measures for it over a scope and a window, baseline, target value and deadline — and the
+    latest check's measurement, the product's (with the counts it rests on) next to a value typed by hand."""
+
+    item = models.ForeignKey(ImprovementItem, on_delete=models.CASCADE, related_name="targets")
+    metric = models.ForeignKey("promises.Metric", on_delete=models.PROTECT, related_name="improvement_targets",
+                               verbose_name=_("metric"))
+    measure = models.CharField(_("measured as"), max_length=30, choices=TargetMeasure.choices,
+                               default=TargetMeasure.MANUAL)
+    categories = models.ManyToManyField("promises.PromiseCategory", blank=True, related_name="+",
+                                        verbose_name=_("scope: categories"))
+    gate_definition = models.ForeignKey("qualitygates.GateDefinition", on_delete=models.SET_NULL, null=True,
+                                        blank=True, related_name="+", verbose_name=_("scope: gate"))
+    channel = models.CharField(_("scope: feedback channel"), max_length=20, choices=FeedbackChannel.choices,
+                               blank=True)
+    feedback_kind = models.CharField(_("feedback kind counted"), max_length=20, choices=FeedbackKind.choices,
+                                     blank=True)
+    baseline = models.DecimalField(_("baseline"), max_digits=14, decimal_places=3)
+    target_value = models.DecimalField(_("target value"), max_digits=14, decimal_places=3)
+    deadline = models.DateField(_("deadline"))
+    window_days = models.PositiveSmallIntegerField(
+        _("measurement window (days)"), default=90, validators=[MinValueValidator(1)],
+        help_text=_("The measurement covers this many days up to the check (at the latest the deadline)."))
+    order = models.PositiveSmallIntegerField(default=0)
+
+    # The latest check.
+    product_value = models.DecimalField(_("measured by the product"), max_digits=14, decimal_places=3,
+                                        null=True, blank=True)
+    product_counts = models.JSONField(_("counts the measurement rests on"), default=dict, blank=True)
+    manual_value = models.DecimalField(_("measured by hand"), max_digits=14, decimal_places=3, null=True,
+                                       blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    measured_at = models.DateTimeField(null=True, blank=True)
+    reached = models.BooleanField(_("reached by the deadline"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["item", "order", "id"]
+        verbose_name = _("improvement target")
+        verbose_name_plural = _("improvement targets")
+        constraints = [
+            models.CheckConstraint(condition=~Q(target_value=models.F("baseline")),
+                                   name="improvement_target_is_a_change"),
+            models.CheckConstraint(condition=~Q(measure="feedback_count") | ~Q(feedback_kind=""),
+                                   name="improvement_target_count_names_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return (f"{self.metric.display_name} {self.baseline.normalize():f} → {self.target_value.normalize():f} "
+                f"{self.metric.unit} by {self.deadline:%Y-%m-%d}")
+
+    @property
+    def measured_value(self):
+        """The value the check judges by: the product's measurement where it has one, else the hand's."""
+        return self.product_value if self.product_value is not None else self.manual_value

@@ -16,6 +16,7 @@ from rest_framework import serializers
 from api.fields import TEXT_MAX, CommentSerializer, IdField, InstanceField
 from promises.evidence_serializers import EvidenceSerializer
 from promises.models import Customer, Metric, PromiseCategory, ServicePromise
+from qualitygates.models import GateDefinition
 
 from .models import (
     Feedback,
@@ -23,9 +24,13 @@ from .models import (
     FeedbackKind,
     Guidance,
     ImprovementItem,
+    ImprovementTarget,
     ImprovementTransition,
     Severity,
+    TargetMeasure,
 )
+from .selectors.targets import Scope
+from .services.targets import TargetInput
 
 
 def Amount(**kwargs) -> serializers.DecimalField:  # noqa: N802
@@ -132,8 +137,17 @@ class FeedbackImportSerializer(serializers.Serializer):
 class GuidanceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Guidance
-        fields = ["id", "category", "text", "improvement", "published_at", "retired_at"]
+        fields = ["id", "category", "text", "improvement", "published_by", "published_at", "retired_at", "retired_by",
+                  "retire_reason", "superseded_by"]
         read_only_fields = fields
+
+
+class GuidanceRetireSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=TEXT_MAX, help_text="why the guidance no longer holds")
+
+
+class GuidanceSupersedeSerializer(GuidanceRetireSerializer):
+    text = serializers.CharField(max_length=TEXT_MAX, help_text="the guidance that replaces it")
 
 
 class ImprovementTransitionSerializer(serializers.ModelSerializer):
@@ -145,19 +159,43 @@ class ImprovementTransitionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MetricSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Metric
+        fields = ["id", "name", "name_de", "unit", "direction", "kind"]
+        read_only_fields = fields
+
+
+class ImprovementTargetSerializer(serializers.ModelSerializer):
+    metric = MetricSerializer(read_only=True)
+    categories = serializers.SerializerMethodField()
+    text = serializers.CharField(source="__str__", read_only=True)
+    measured_value = Amount(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ImprovementTarget
+        fields = ["id", "text", "metric", "measure", "categories", "gate_definition", "channel", "feedback_kind",
+                  "baseline", "target_value", "deadline", "window_days", "product_value", "product_counts",
+                  "manual_value", "measured_value", "window_start", "window_end", "measured_at", "reached"]
+        read_only_fields = fields
+
+    def get_categories(self, target) -> list[int]:
+        return [c.pk for c in target.categories.all()]
+
+
 class ImprovementSerializer(serializers.ModelSerializer):
     categories = serializers.SerializerMethodField()
-    target = serializers.CharField(source="target_text", read_only=True)
-    target_met = serializers.BooleanField(read_only=True, allow_null=True)
+    targets = ImprovementTargetSerializer(many=True, read_only=True)
+    target_met = serializers.BooleanField(read_only=True, allow_null=True,
+                                          help_text="every target reached by its deadline at the last check")
     # Empty until the item is planned, so not the choice enum.
     priority = serializers.CharField(read_only=True, help_text="low, medium, high or critical; empty until planned")
 
     class Meta:
         model = ImprovementItem
         fields = ["id", "title", "description", "state", "origin", "categories", "owner", "priority", "start_date",
-                  "due_date", "budget", "target_metric", "baseline_value", "target_value", "target_deadline",
-                  "target", "measured_value", "target_met", "measured_at", "check_note", "standardized_at", "created_at",
-                  "updated_at"]
+                  "due_date", "budget", "targets", "target_met", "measured_at", "check_note", "standardized_at",
+                  "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_categories(self, item) -> list[int]:
@@ -189,16 +227,74 @@ class ProposeSerializer(serializers.Serializer):
 
 
 
+def _instances(model, ids: list[int], label: str) -> list:
+    found = model.objects.in_bulk(ids)
+    unknown = [i for i in ids if i not in found]
+    if unknown:
+        raise serializers.ValidationError(_("Unknown %(what)s id(s): %(ids)s.") % {
+            "what": label, "ids": ", ".join(map(str, unknown))})
+    return [found[i] for i in ids]
+
+
+class ScopeSerializer(serializers.Serializer):
+    """Where a target is measured: categories, optionally one gate and one feedback channel."""
+
+    categories = serializers.ListField(child=IdField(), required=False, default=list, max_length=50)
+    gate_definition = IdField(required=False, allow_null=True, default=None)
+    channel = serializers.ChoiceField(choices=FeedbackChannel.choices, required=False, allow_blank=True, default="")
+    feedback_kind = serializers.ChoiceField(choices=FeedbackKind.choices, required=False, allow_blank=True,
+                                            default="", help_text="the kind counted by feedback_count")
+
+    def validate_categories(self, value: list[int]) -> list[PromiseCategory]:
+        return _instances(PromiseCategory, value, "category")
+
+    def validate_gate_definition(self, value: int | None) -> GateDefinition | None:
+        return _instances(GateDefinition, [value], "gate definition")[0] if value is not None else None
+
+
+class TargetSerializer(ScopeSerializer):
+    """One SMART target; parsed into a TargetInput."""
+
+    metric = IdField(help_text="id of a catalogue metric: its unit and direction apply")
+    measure = EnumChoiceField(TargetMeasure, required=False, default=TargetMeasure.MANUAL)
+    baseline = Amount()
+    target_value = Amount()
+    deadline = serializers.DateField()
+    window_days = serializers.IntegerField(min_value=1, max_value=3660, required=False, default=90)
+    unit = serializers.CharField(max_length=30, required=False, allow_blank=True, default="",
+                                 help_text="optional; if sent, it must be the metric's unit")
+
+    def validate_metric(self, value: int) -> Metric:
+        return _instances(Metric, [value], "metric")[0]
+
+    def validate(self, attrs: dict) -> TargetInput:
+        return TargetInput(metric=attrs["metric"], unit=attrs["unit"], measure=attrs["measure"],
+                           baseline=attrs["baseline"], target_value=attrs["target_value"], deadline=attrs["deadline"],
+                           categories=tuple(attrs["categories"]), gate_definition=attrs["gate_definition"],
+                           channel=attrs["channel"], feedback_kind=attrs["feedback_kind"],
+                           window_days=attrs["window_days"])
+
+
+LEGACY_TARGET_FIELDS = ("target_metric", "baseline_value", "target_value", "target_deadline")
+
+
 class PlanSerializer(CommentSerializer):
+    """The plan with `targets`. For compatibility the old single target (target_metric, unit,
+    baseline_value, target_value, target_deadline) is still accepted and becomes one target, its text
+    mapped onto the catalogue metric of that name (a new catalogue entry if there is none)."""
+
     owner = IdField(help_text="id of an active user")
     priority = EnumChoiceField(Severity)
     start_date = serializers.DateField()
     due_date = serializers.DateField()
     budget = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    target_metric = serializers.CharField(max_length=120)
-    baseline_value = Amount()
-    target_value = Amount()
-    target_deadline = serializers.DateField()
+    targets = TargetSerializer(many=True, required=False, default=list, max_length=20)
+    target_metric = serializers.CharField(max_length=120, required=False, help_text="deprecated: use targets")
+    unit = serializers.CharField(max_length=30, required=False, allow_blank=True, default="",
+                                 help_text="deprecated: the unit of target_metric")
+    baseline_value = Amount(required=False, help_text="deprecated: use targets")
+    target_value = Amount(required=False, help_text="deprecated: use targets")
+    target_deadline = serializers.DateField(required=False, help_text="deprecated: use targets")
 
     def validate_owner(self, value: int):
         owner = get_user_model().objects.filter(pk=value, is_active=True).first()
@@ -206,10 +302,76 @@ class PlanSerializer(CommentSerializer):
             raise serializers.ValidationError(_("User %(id)s is not an active user.") % {"id": value})
         return owner
 
+    def validate(self, attrs: dict) -> dict:
+        legacy = {name: attrs.pop(name) for name in LEGACY_TARGET_FIELDS if name in attrs}
+        unit = attrs.pop("unit")
+        if legacy:
+            if attrs["targets"]:
+                raise serializers.ValidationError({"targets": _("Send targets or the single target fields, not both.")})
+            missing = {name: _("This field is required.") for name in LEGACY_TARGET_FIELDS if name not in legacy}
+            if missing:
+                raise serializers.ValidationError(missing)
+            attrs["targets"] = [TargetInput(metric_name=legacy["target_metric"], unit=unit,
+                                            baseline=legacy["baseline_value"], target_value=legacy["target_value"],
+                                            deadline=legacy["target_deadline"])]
+        return attrs
+
+
+class MeasurementSerializer(serializers.Serializer):
+    target = IdField()
+    value = Amount()
+
 
 class CheckSerializer(serializers.Serializer):
-    measured_value = Amount()
+    measurements = MeasurementSerializer(many=True, required=False, default=list, max_length=20,
+                                         help_text="values typed by hand, by target id (the product measures too)")
+    measured_value = Amount(required=False, allow_null=True, default=None,
+                            help_text="a value typed by hand for an item with one target")
     note = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        return {"manual_values": {m["target"]: m["value"] for m in attrs["measurements"]},
+                "measured_value": attrs["measured_value"], "note": attrs["note"]}
+
+
+class BaselineQuerySerializer(ScopeSerializer):
+    """GET /api/improvements/{id}/baseline/: what the product measures today, as a proposed baseline."""
+
+    measure = EnumChoiceField(TargetMeasure)
+    metric = IdField()
+    window_days = serializers.IntegerField(min_value=1, max_value=3660, required=False, default=90)
+    until = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                      help_text="end of the window (default now); not in the future")
+    categories = serializers.CharField(required=False, allow_blank=True, default="",
+                                       help_text="comma-separated category ids (default: the item's)")
+
+    def validate_metric(self, value: int) -> Metric:
+        return _instances(Metric, [value], "metric")[0]
+
+    def validate_categories(self, value: str) -> list[PromiseCategory] | None:
+        if not value.strip():
+            return None
+        try:
+            ids = [int(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise serializers.ValidationError(_("comma-separated ids")) from None
+        return _instances(PromiseCategory, ids[:50], "category")
+
+    def scope(self, attrs: dict, default_category_ids: tuple[int, ...]) -> Scope:
+        categories = attrs["categories"]
+        return Scope(category_ids=tuple(c.pk for c in categories) if categories is not None else default_category_ids,
+                     gate_definition=attrs["gate_definition"], channel=attrs["channel"],
+                     feedback_kind=attrs["feedback_kind"])
+
+
+class BaselineSerializer(serializers.Serializer):
+    measure = serializers.CharField()
+    metric = MetricSerializer()
+    value = Amount(allow_null=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    categories = serializers.ListField(child=serializers.IntegerField())
 
 
 class CriterionChangeSerializer(serializers.Serializer):

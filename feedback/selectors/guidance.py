@@ -45,6 +45,10 @@ def guidance_current(*, category_id: int) -> QuerySet[Guidance]:
             .select_related("improvement").order_by("published_at", "id"))
 
 
+def guidance_list() -> QuerySet[Guidance]:
+    return Guidance.objects.select_related("category").order_by("category", "published_at", "id")
+
+
 STEP_RANK = Case(*[When(step=s, then=Value(i)) for i, s in enumerate(
     [GateStep.APPROVAL, GateStep.DELIVERY, GateStep.CLOSURE])], output_field=IntegerField())
 

@@ -11,7 +11,7 @@ from promises.models import PromiseCategory
 from promises.outcomes import broken_q, kept_q
 
 from .. import conf
-from ..models import ImprovementItem, ImprovementState, ImprovementTransition
+from ..models import ImprovementItem, ImprovementState, ImprovementTarget, ImprovementTransition
 from .figures import rate
 
 
@@ -50,9 +50,14 @@ def improvement_effects(*, window_days: int | None = None, now: dt.datetime | No
     return result
 
 
+def _targets() -> Prefetch:
+    return Prefetch("targets", queryset=ImprovementTarget.objects.select_related("metric")
+                    .prefetch_related("categories").order_by("order", "id"))
+
+
 def improvement_list(*, states: list[str] | None = None) -> QuerySet[ImprovementItem]:
     qs = ImprovementItem.objects.select_related("owner", "proposed_by", "origin_category").prefetch_related(
-        Prefetch("categories", queryset=PromiseCategory.objects.order_by("name")))
+        Prefetch("categories", queryset=PromiseCategory.objects.order_by("name")), _targets())
     if states:
         qs = qs.filter(state__in=states)
     return qs.order_by("-created_at", "-id")
@@ -62,7 +67,7 @@ def improvement_detail(*, item_id: int) -> ImprovementItem | None:
     """An item with its categories, feedback, gates and trail: a fixed number of queries."""
     return (ImprovementItem.objects.select_related("owner", "proposed_by")
             .prefetch_related(Prefetch("categories", queryset=PromiseCategory.objects.order_by("name")),
-                              "feedback", "gate_definitions",
+                              "feedback", "gate_definitions", _targets(),
                               Prefetch("trail", queryset=ImprovementTransition.objects.select_related("actor")
                                        .order_by("at", "id")))
             .filter(pk=item_id).first())

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from notifications.models import EventKind
 from promises.models import PromiseCategory, ServicePromise
 
@@ -55,35 +55,74 @@ def guidance_publish(*, user: AbstractBaseUser, category_ids: Iterable[int], tex
         return guidance_publish_on(category_ids=category_ids, text=text, actor=user, now=now or timezone.now())
 
 
-def guidance_retire(*, user: AbstractBaseUser, guidance_id: int, now: dt.datetime | None = None) -> Guidance:
-    require_manager(user, _("Only a manager may retire guidance."))
-    with transaction.atomic():
-        guidance = Guidance.objects.select_for_update().filter(pk=guidance_id).first()
-        if guidance is None:
-            raise NotFound(_("Guidance %(id)s does not exist.") % {"id": guidance_id})
-        if guidance.retired_at is None:
-            guidance.retired_at = now or timezone.now()
-            guidance.save(update_fields=["retired_at"])
+def _current_for_update(guidance_id: int) -> Guidance:
+    guidance = Guidance.objects.select_for_update().filter(pk=guidance_id).first()
+    if guidance is None:
+        raise NotFound(_("Guidance %(id)s does not exist.") % {"id": guidance_id})
+    if guidance.retired_at is not None:
+        raise Conflict(_("This guidance was already retired on %(at)s.") % {"at": guidance.retired_at.date()},
+                       code=FeedbackErrorCode.GUIDANCE_RETIRED)
     return guidance
+
+
+def _require_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(_("Retiring guidance needs the reason why."), code=FeedbackErrorCode.REASON_REQUIRED,
+                               fields={"reason": _("required")})
+    return reason
+
+
+def _retire(guidance: Guidance, *, user: AbstractBaseUser, reason: str, now: dt.datetime,
+            superseded_by: Guidance | None = None) -> Guidance:
+    guidance.retired_at, guidance.retired_by, guidance.retire_reason = now, user, reason
+    guidance.superseded_by = superseded_by
+    guidance.save(update_fields=["retired_at", "retired_by", "retire_reason", "superseded_by"])
+    return guidance
+
+
+def guidance_retire(*, user: AbstractBaseUser, guidance_id: int, reason: str,
+                    now: dt.datetime | None = None) -> Guidance:
+    """Retire guidance that no longer holds: presales stop seeing it; who and why are recorded."""
+    require_manager(user, _("Only a manager may retire guidance."))
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        return _retire(_current_for_update(guidance_id), user=user, reason=reason, now=now or timezone.now())
+
+
+def guidance_supersede(*, user: AbstractBaseUser, guidance_id: int, text: str, reason: str,
+                       now: dt.datetime | None = None) -> Guidance:
+    """Replace guidance by a new text on the same category: the old one is retired, pointing at the new."""
+    require_manager(user, _("Only a manager may supersede guidance."))
+    reason = _require_reason(reason)
+    now = now or timezone.now()
+    with transaction.atomic():
+        old = _current_for_update(guidance_id)
+        new, = guidance_publish_on(category_ids=[old.category_id], text=text, actor=user, now=now,
+                                   improvement=old.improvement)
+        _retire(old, user=user, reason=reason, now=now, superseded_by=new)
+    return new
 
 
 def guidance_acknowledge(*, promise: ServicePromise, user: AbstractBaseUser, guidance_ids: Iterable[int] | None,
                          now: dt.datetime | None = None) -> list[int]:
     """Called by promise_submit in its transaction: the submitter must acknowledge all current guidance
     of the promise's category; the acknowledgement is recorded on the promise."""
-    current = list(Guidance.objects.filter(category_id=promise.category_id, retired_at__isnull=True)
-                   .order_by("id").values_list("id", flat=True))
+    current = dict(Guidance.objects.filter(category_id=promise.category_id, retired_at__isnull=True)
+                   .order_by("id").values_list("id", "text"))
     given = set(guidance_ids or ())
-    missing = [g for g in current if g not in given]
+    missing = [(g, text) for g, text in current.items() if g not in given]
     if missing:
-        ids = ", ".join(map(str, missing))
+        # The person reads the texts; the ids stay in `fields` for the client that has to send them.
+        texts = " ".join(f"«{text}»" for _g, text in missing)
         raise ValidationFailed(
             _("The category '%(category)s' has guidance the submitter must acknowledge before submitting; "
-              "not acknowledged: %(ids)s.") % {"category": promise.category, "ids": ids},
+              "not acknowledged: %(texts)s") % {"category": promise.category, "texts": texts},
             code=FeedbackErrorCode.GUIDANCE_NOT_ACKNOWLEDGED,
-            fields={"acknowledged_guidance_ids": _("missing %(ids)s") % {"ids": ids}})
+            fields={"acknowledged_guidance_ids": _("missing: %(texts)s") % {
+                "texts": texts}})
     existing = set(GuidanceAcknowledgement.objects.filter(promise=promise).values_list("guidance_id", flat=True))
     GuidanceAcknowledgement.objects.bulk_create([
         GuidanceAcknowledgement(promise=promise, guidance_id=g, user=user, at=now or timezone.now())
         for g in current if g not in existing])
-    return current
+    return list(current)

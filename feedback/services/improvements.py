@@ -4,7 +4,7 @@ logged in the append-only trail and written to the outbox. Standardizing publish
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import NotRequired, TypedDict
 
@@ -27,6 +27,7 @@ from ..events import feedback_event_record
 from ..models import Feedback, ImprovementItem, ImprovementState, ImprovementTransition, Severity
 from .access import require_team_member
 from .guidance import guidance_publish_on
+from .targets import TargetInput, targets_create, targets_measure, targets_problems
 
 # The verb of each move, for the messages that name it.
 ACTIONS = {
@@ -113,7 +114,8 @@ def _apply(item: ImprovementItem, action: str, *, actor: AbstractBaseUser, comme
 
 def _transition(item_id: int, action: str, *, user: AbstractBaseUser, comment: str = "",
                 now: dt.datetime | None = None, allow_owner: bool = False, comment_required: bool = False,
-                prepare: Callable[[ImprovementItem, dt.datetime], None] | None = None, **kwargs) -> ImprovementItem:
+                prepare: Callable[[ImprovementItem, dt.datetime], None] | None = None,
+                then: Callable[[ImprovementItem, dt.datetime], object] | None = None, **kwargs) -> ImprovementItem:
     now = now or timezone.now()
     comment = comment.strip()
     if comment_required and not comment:
@@ -132,7 +134,10 @@ def _transition(item_id: int, action: str, *, user: AbstractBaseUser, comment: s
                     "action": ACTIONS[action]}, code=CommonErrorCode.NOT_MANAGER)
             if prepare is not None and item.state == ImprovementState.CHECKING:
                 prepare(item, now)  # in any other state the state machine refuses with the right message
-            return _apply(item, action, actor=user, comment=comment, now=now, **kwargs)
+            item = _apply(item, action, actor=user, comment=comment, now=now, **kwargs)
+            if then is not None:
+                then(item, now)  # what the move writes beside the item row, in its transaction
+            return item
     except ConcurrentTransition as exc:
         raise Conflict(_("The improvement item was changed at the same moment; reload and try again.")) from exc
 
@@ -148,30 +153,24 @@ def improvement_reject(*, item_id: int, user: AbstractBaseUser, comment: str,
 
 
 def improvement_plan(*, item_id: int, user: AbstractBaseUser, owner: AbstractBaseUser, priority: Severity,
-                     start_date: dt.date, due_date: dt.date, budget: Decimal, target_metric: str,
-                     baseline_value: Decimal, target_value: Decimal, target_deadline: dt.date, comment: str = "",
-                     now: dt.datetime | None = None) -> ImprovementItem:
-    """Plan: the item gets its SMART plan — owner, priority, schedule, budget and a measurable target."""
-    problems: dict[str, str] = {}
+                     start_date: dt.date, due_date: dt.date, budget: Decimal, targets: Sequence[TargetInput],
+                     comment: str = "", now: dt.datetime | None = None) -> ImprovementItem:
+    """Plan: the item gets its SMART plan — owner, priority, schedule, budget and one or more measurable
+    targets, each a catalogue metric with baseline, target value and deadline."""
+    problems, code = targets_problems(targets, start_date=start_date)
     if not owner.is_active:
         problems["owner"] = _("required (an active user)")
     if budget < 0:
         problems["budget"] = _("must be at least 0")
-    if not target_metric.strip():
-        problems["target_metric"] = _("required (what is measured)")
     if due_date < start_date:
         problems["due_date"] = _("must not lie before the start")
-    if target_deadline < start_date:
-        problems["target_deadline"] = _("must not lie before the start")
-    if baseline_value == target_value:
-        problems["target_value"] = _("must differ from the baseline: a target is a change")
     if problems:
         raise ValidationFailed(_("A planned improvement needs a SMART plan: %(problems)s") % {
             "problems": "; ".join(f"{k} {v}" for k, v in problems.items())},
-            code=FeedbackErrorCode.PLAN_INCOMPLETE, fields=problems)
+            code=code or FeedbackErrorCode.PLAN_INCOMPLETE, fields=problems)
     return _transition(item_id, "plan", user=user, comment=comment, now=now, owner=owner, priority=priority,
-                       start_date=start_date, due_date=due_date, budget=budget, target_metric=target_metric.strip(),
-                       baseline_value=baseline_value, target_value=target_value, target_deadline=target_deadline)
+                       start_date=start_date, due_date=due_date, budget=budget,
+                       then=lambda item, at: targets_create(item, targets))
 
 
 def improvement_start(*, item_id: int, user: AbstractBaseUser, comment: str = "",
@@ -179,12 +178,17 @@ def improvement_start(*, item_id: int, user: AbstractBaseUser, comment: str = ""
     return _transition(item_id, "start", user=user, comment=comment, now=now, allow_owner=True)
 
 
-def improvement_check(*, item_id: int, user: AbstractBaseUser, measured_value: Decimal, note: str = "",
+def improvement_check(*, item_id: int, user: AbstractBaseUser, manual_values: Mapping[int, Decimal] | None = None,
+                      measured_value: Decimal | None = None, note: str = "",
                       now: dt.datetime | None = None) -> ImprovementItem:
-    """Check: record the measured value of the target metric."""
+    """Check: the product measures every target over its scope and window (with the counts), next to the
+    values typed by hand (by target id; `measured_value` for an item with one target), and says per
+    target whether it was reached by its deadline."""
     now = now or timezone.now()
     return _transition(item_id, "check_effect", user=user, comment=note, now=now, allow_owner=True,
-                       measured_value=measured_value, note=note.strip(), at=now)
+                       note=note.strip(), at=now,
+                       then=lambda item, at: targets_measure(item, manual_values=manual_values or {},
+                                                              single_value=measured_value, now=at))
 
 
 def improvement_rework(*, item_id: int, user: AbstractBaseUser, comment: str,

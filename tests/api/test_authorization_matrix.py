@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core import roles
 from feedback.services import improvements as kvp
 from feedback.services.intake import feedback_record
+from feedback.services.targets import TargetInput
 from notifications.user_settings import webhook_subscription_create
 from tests.factories import UserFactory, catalogue_metric
 
@@ -145,8 +146,8 @@ def improvement_in(state: str, scenario):
         ("planned", lambda: kvp.improvement_plan(
             item_id=item.pk, user=manager, owner=scenario.service, priority="high",
             start_date=dt.date(2027, 1, 4), due_date=dt.date(2027, 3, 31), budget=Decimal("5000"),
-            target_metric="average wait (min)", baseline_value=Decimal("2"), target_value=Decimal("1"),
-            target_deadline=dt.date(2027, 3, 31))),
+            targets=[TargetInput(metric_name="average wait (min)", baseline=Decimal("2"),
+                                 target_value=Decimal("1"), deadline=dt.date(2027, 3, 31))])),
         ("in_progress", lambda: kvp.improvement_start(item_id=item.pk, user=manager)),
         ("checking", lambda: kvp.improvement_check(item_id=item.pk, user=manager, measured_value=Decimal("1.1"))),
     ]

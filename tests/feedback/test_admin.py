@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from feedback.models import Feedback, ImprovementItem
+from promises.models import Metric
 
 
 @pytest.fixture
@@ -56,6 +57,7 @@ def test_record_feedback_form_shows_rule_errors(staff_manager, client, category)
 
 
 def test_propose_accept_and_plan_through_the_buttons(staff_manager, client, category):
+    wait = Metric.objects.create(name="wait", unit="min", direction="lower", kind="count")
     response = client.post(reverse("admin:feedback_improvementitem_add"),
                            {"title": "Roster check", "categories": [category.pk], "feedback": ""})
     assert response.status_code == 302
@@ -68,8 +70,8 @@ def test_propose_accept_and_plan_through_the_buttons(staff_manager, client, cate
     assert item.state == "accepted"
     response = client.post(reverse("admin:feedback_improvementitem_transition", args=[item.pk, "plan"]), {
         "owner": staff_manager.pk, "priority": "high", "start_date": "2026-03-01", "due_date": "2026-02-01",
-        "budget": "100", "target_metric": "wait", "baseline_value": "2", "target_value": "1",
-        "target_deadline": "2026-06-30"})
+        "budget": "100", "metric": wait.pk, "measure": "manual", "baseline": "2", "target_value": "1",
+        "deadline": "2026-06-30", "window_days": "90"})
     assert response.status_code == 200 and "must not lie before the start" in response.content.decode()
     item.refresh_from_db()
     assert item.state == "accepted"

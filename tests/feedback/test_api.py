@@ -84,11 +84,13 @@ def test_improvement_lifecycle_over_the_api(manager, seller, owner_user, categor
                          {"guidance_text": "Check the roster first."}, format="json")
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert body["state"] == "standardized" and body["target"] == "wait (min) 2 → 1 by 2027-06-30"
-    assert body["measured_value"] == "1.100" and body["target_met"] is False
+    assert body["state"] == "standardized"
+    [target] = body["targets"]
+    assert target["text"] == "wait 2 → 1 min by 2027-06-30" and target["metric"]["unit"] == "min"
+    assert target["manual_value"] == "1.100" and target["reached"] is False and body["target_met"] is False
     assert [t["action"] for t in body["trail"]] == ["propose", "accept", "plan", "start", "check_effect",
                                                     "standardize"]
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(6):  # the targets and their scope: two prefetches, whatever the count
         assert boss.get("/api/improvements/?state=standardized").json()["count"] == 1
     assert ImprovementItem.objects.get().state == "standardized"
 

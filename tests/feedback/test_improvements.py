@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -10,19 +11,28 @@ from django.db import IntegrityError, transaction
 
 from core.errors import CommonErrorCode, Conflict, IllegalTransition, NotAllowed, NotFound, ValidationFailed
 from feedback.error_codes import FeedbackErrorCode
-from feedback.models import Guidance, ImprovementItem, ImprovementState, ImprovementTransition
+from feedback.models import (
+    Guidance,
+    ImprovementItem,
+    ImprovementState,
+    ImprovementTarget,
+    ImprovementTransition,
+)
 from feedback.services import improvements as fs
+from feedback.services.targets import TargetInput
 from notifications.models import EventKind, OutboxEvent
 from promises import services as ps
+from promises.models import Metric
 from qualitygates.models import GateCheck, GateCriterion, GatePlan, GateReview
 from qualitygates.selectors import gate_plan_current
 
 S = ImprovementState
 
+WAIT = TargetInput(metric_name="average wait (min)", baseline=Decimal("2"), target_value=Decimal("1"),
+                   deadline=dt.date(2027, 6, 30))
 SMART = {
     "priority": "high", "start_date": dt.date(2026, 2, 1), "due_date": dt.date(2026, 6, 30),
-    "budget": Decimal("5000"), "target_metric": "average wait (min)", "baseline_value": Decimal("2"),
-    "target_value": Decimal("1"), "target_deadline": dt.date(2027, 6, 30),
+    "budget": Decimal("5000"), "targets": [WAIT],
 }
 
 
@@ -72,9 +82,10 @@ def test_propose_needs_a_team_and_known_links(db, category):
 def test_main_path_logs_every_transition(proposed, manager, owner_user):
     item = to_state(proposed, S.CHECKING, manager, owner_user)
     assert item.state == S.CHECKING
-    assert item.measured_value == Decimal("1.2") and item.measured_at is not None
-    assert item.target_text == "average wait (min) 2 → 1 by 2027-06-30"
-    assert item.target_met is False  # 1.2 min measured against a target of 1 min, coming down from 2
+    target = item.targets.get()
+    assert target.manual_value == Decimal("1.2") and item.measured_at is not None
+    assert item.target_text == "average wait 2 → 1 min by 2027-06-30"
+    assert target.reached is False and item.target_met is False  # 1.2 min measured against a target of 1 min, coming down from 2
     fs.improvement_standardize(item_id=item.pk, user=manager, guidance_text="Promise at most 1 min wait.")
     item.refresh_from_db()
     assert item.state == S.STANDARDIZED and item.standardized_at is not None
@@ -107,16 +118,18 @@ def test_manager_only_transitions_refuse_others(proposed, seller, service):
 
 def test_plan_requires_a_smart_plan(proposed, manager, owner_user):
     fs.improvement_accept(item_id=proposed.pk, user=manager)
-    unreachable = {**SMART, "budget": Decimal("-1"), "target_value": SMART["baseline_value"], "target_metric": " "}
+    unreachable = {**SMART, "budget": Decimal("-1"), "targets": [
+        replace(WAIT, target_value=WAIT.baseline), replace(WAIT, metric_name=" ")]}
     with pytest.raises(ValidationFailed) as exc:
         fs.improvement_plan(item_id=proposed.pk, user=manager, owner=owner_user, **unreachable)
     assert exc.value.code == FeedbackErrorCode.PLAN_INCOMPLETE == "plan_incomplete"
-    assert set(exc.value.fields) == {"budget", "target_value", "target_metric"}
+    assert set(exc.value.fields) == {"budget", "targets[0].target_value", "targets[1].metric"}
     owner_user.is_active = False
     with pytest.raises(ValidationFailed) as exc:
         fs.improvement_plan(item_id=proposed.pk, user=manager, owner=owner_user,
-                            **{**SMART, "due_date": dt.date(2026, 1, 1), "target_deadline": dt.date(2026, 1, 1)})
-    assert set(exc.value.fields) == {"owner", "due_date", "target_deadline"}
+                            **{**SMART, "due_date": dt.date(2026, 1, 1),
+                               "targets": [replace(WAIT, deadline=dt.date(2026, 1, 1))]})
+    assert set(exc.value.fields) == {"owner", "due_date", "targets[0].deadline"}
     proposed.refresh_from_db()
     assert proposed.state == S.ACCEPTED and proposed.owner is None
 
@@ -126,9 +139,11 @@ def test_plan_only_from_accepted(proposed, manager, owner_user):
         fs.improvement_plan(item_id=proposed.pk, user=manager, owner=owner_user, **SMART)
 
 
-def test_database_refuses_a_target_without_baseline_or_deadline(db):
+def test_database_refuses_a_target_that_is_no_change(proposed):
+    metric = Metric.objects.create(name="wait", unit="min", direction="lower", kind="count")
     with pytest.raises(IntegrityError), transaction.atomic():
-        ImprovementItem.objects.create(title="x", target_metric="wait", target_value=Decimal("1"))
+        ImprovementTarget.objects.create(item=proposed, metric=metric, baseline=Decimal("1"),
+                                         target_value=Decimal("1"), deadline=dt.date(2027, 1, 1))
 
 
 def test_database_refuses_planned_without_plan(proposed):
@@ -147,7 +162,7 @@ def test_owner_may_start_and_check_but_a_stranger_may_not(proposed, manager, own
         fs.improvement_check(item_id=proposed.pk, user=legal_user, measured_value=Decimal("1"))
     fs.improvement_check(item_id=proposed.pk, user=owner_user, measured_value=Decimal("1.5"))
     proposed.refresh_from_db()
-    assert proposed.state == S.CHECKING and proposed.measured_value == Decimal("1.5")
+    assert proposed.state == S.CHECKING and proposed.targets.get().manual_value == Decimal("1.5")
 
 
 def test_rework_goes_back_to_in_progress_with_a_reason(proposed, manager, owner_user):

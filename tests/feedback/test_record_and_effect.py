@@ -14,6 +14,7 @@ from feedback.selectors.guidance import category_record
 from feedback.selectors.improvements import improvement_effects
 from feedback.services import improvements as fs
 from feedback.services.guidance import guidance_publish
+from feedback.services.targets import TargetInput
 from promises import services as ps
 from tests.factories import CategoryFactory, build_standard_plan
 from tests.feedback.conftest import START
@@ -89,8 +90,8 @@ def test_effect_of_a_standardized_improvement(kvp_clock, deliver, seller, manage
     fs.improvement_accept(item_id=item.pk, user=manager)
     fs.improvement_plan(item_id=item.pk, user=manager, owner=owner_user, priority="medium",
                         start_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 3, 1), budget=Decimal("0"),
-                        target_metric="keep rate (%)", baseline_value=Decimal("25"), target_value=Decimal("75"),
-                        target_deadline=dt.date(2026, 6, 30))
+                        targets=[TargetInput(metric_name="keep rate (%)", baseline=Decimal("25"),
+                                             target_value=Decimal("75"), deadline=dt.date(2026, 6, 30))])
     fs.improvement_start(item_id=item.pk, user=manager)
     fs.improvement_check(item_id=item.pk, user=manager, measured_value=Decimal("70"))
     kvp_clock.set(T)
