@@ -7,7 +7,6 @@ transitions as actions and as buttons on the change page, and shows domain error
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db.models import Count, Max
@@ -33,6 +32,8 @@ from qualitygates.models import GateReview
 
 from . import services
 from .models import Customer, CustomerNotice, PromiseCategory, PromiseState, ServicePromise, TransitionLog
+from .selectors import status_link_visible
+from .status_link import status_url
 
 S = PromiseState
 
@@ -173,7 +174,8 @@ class ServicePromiseAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = (GateReviewInline, TrailInline)
     actions = ("submit_selected", "resubmit_selected", "withdraw_selected", "commit_selected",
-               "handover_selected", "close_selected", "delete_selected")
+               "handover_selected", "close_selected", "revoke_status_link_selected",
+               "reissue_status_link_selected", "delete_selected")
     fieldsets = (
         (None, {"fields": ("title", "description", "category", "owner")}),
         (_("Customer"), {"fields": ("customer", "customer_segment", "origin_department", "channel",
@@ -188,6 +190,13 @@ class ServicePromiseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("category", "customer", "owner", "gate_plan")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and status_link_visible(user=request.user, promise=obj):
+            return self.fieldsets
+        # The customer's link is for those who speak to the customer (promises.selectors).
+        return [(name, {**options, "fields": tuple(f for f in options["fields"] if f != "status_link")})
+                for name, options in self.fieldsets]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -217,9 +226,9 @@ class ServicePromiseAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("customer status link"))
     def status_link(self, obj):
-        if obj is None or obj.pk is None or obj.state == S.DRAFT:
+        url = status_url(obj) if obj is not None and obj.pk is not None else None
+        if url is None:
             return "—"
-        url = settings.SITE_URL.rstrip("/") + reverse("promise-status", args=[obj.status_token])
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
 
     # --- writes go through the services ----------------------------------------------------
@@ -345,6 +354,16 @@ class ServicePromiseAdmin(admin.ModelAdmin):
     def close_selected(self, request, queryset):
         bulk_service_action(self, request, queryset, services.promise_close, id_kwarg="promise_id",
                             done=gettext("Closed"))
+
+    @admin.action(description=_("Revoke the customer status links of the selected promises"))
+    def revoke_status_link_selected(self, request, queryset):
+        bulk_service_action(self, request, queryset, services.promise_status_link_revoke, id_kwarg="promise_id",
+                            done=gettext("Status link revoked"))
+
+    @admin.action(description=_("Issue new customer status links for the selected promises"))
+    def reissue_status_link_selected(self, request, queryset):
+        bulk_service_action(self, request, queryset, services.promise_status_link_reissue, id_kwarg="promise_id",
+                            done=gettext("Status link reissued"))
 
 
 @admin.register(TransitionLog)

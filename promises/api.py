@@ -108,7 +108,8 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
         promise = selectors.promise_detail(promise_id=promise_id)
         if promise is None:
             raise NotFound(_("Promise %(id)s does not exist.") % {"id": promise_id})
-        return Response(s.PromiseDetailSerializer(promise).data, status=status_code)
+        return Response(s.PromiseDetailSerializer(promise, context={"request": self.request}).data,
+                        status=status_code)
 
     def list(self, request):
         return self._page(self.get_queryset(), s.PromiseSerializer)
@@ -149,6 +150,22 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
     commit = _comment_action(services.promise_commit, "Commit an approved promise to the customer")
     handover = _comment_action(services.promise_handover, "Hand a committed promise over to delivery")
     close = _comment_action(services.promise_close, "Close a verified promise without a closure gate")
+
+    @extend_schema(request=CommentSerializer, responses=s.PromiseDetailSerializer,
+                   summary="Revoke the customer's status link (it then answers like an unknown link)")
+    @action(detail=True, methods=["post"], url_path="status-link/revoke")
+    def status_link_revoke(self, request, pk=None):
+        data = validated(CommentSerializer, request.data)
+        services.promise_status_link_revoke(promise_id=int(pk), user=request.user, comment=data["comment"])
+        return self._detail(int(pk))
+
+    @extend_schema(request=CommentSerializer, responses=s.PromiseDetailSerializer,
+                   summary="Issue a new status link to the customer (the previous one stops working)")
+    @action(detail=True, methods=["post"], url_path="status-link/reissue")
+    def status_link_reissue(self, request, pk=None):
+        data = validated(CommentSerializer, request.data)
+        services.promise_status_link_reissue(promise_id=int(pk), user=request.user, comment=data["comment"])
+        return self._detail(int(pk))
 
     @extend_schema(request=s.VerifySerializer, responses=s.PromiseDetailSerializer,
                    summary="Record the delivered value: the promise is fulfilled or broken")

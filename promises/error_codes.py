@@ -19,3 +19,6 @@ class PromiseErrorCode(StrEnum):
     REASON_REQUIRED = "reason_required"
     CLOSURE_GATE = "closure_gate"
     NOT_DRAFT = "not_draft"
+    NO_STATUS_LINK = "no_status_link"
+    NOT_COMMITTED = "not_committed"
+    ALREADY_ERASED = "already_erased"
