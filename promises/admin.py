@@ -1,4 +1,4 @@
-"""Admin for customers, categories, service promises and the transition trail.
+"""Admin for categories, service promises and the transition trail.
 
 Promises are created, edited and moved only through promises.services; the admin offers the
 transitions as actions and as buttons on the change page, and shows domain errors as messages.
@@ -30,43 +30,12 @@ from core.errors import DomainError
 from feedback.selectors.guidance import category_record, guidance_current
 from qualitygates.models import GateReview
 
-from . import services
-from .models import Customer, CustomerNotice, PromiseCategory, PromiseState, ServicePromise, TransitionLog
+from . import customer_admin, services  # noqa: F401  (the admin modules register themselves)
+from .models import CustomerNotice, PromiseCategory, PromiseState, ServicePromise, TransitionLog
 from .selectors import status_link_visible
 from .status_link import status_url
 
 S = PromiseState
-
-
-@admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("name", "segment", "email", "language", "crm_reference", "promise_count")
-    list_filter = ("language", "segment")
-    search_fields = ("name", "email", "crm_reference", "segment")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_promise_count=Count("promises"))
-
-    @admin.display(description=_("promises"), ordering="_promise_count")
-    def promise_count(self, obj):
-        return obj._promise_count
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            # Correcting a customer's contact data has no rule of its own; recording one has.
-            super().save_model(request, obj, form, change)
-            return
-        created = services.customer_create(user=request.user, **{
-            name: form.cleaned_data[name] for name in ("name", "segment", "email", "language", "crm_reference")})
-        obj.pk = obj.id = created.pk
-        obj._state.adding = False
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            self.message_user(request, domain_error_text(exc), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(PromiseCategory)
@@ -397,3 +366,4 @@ class CustomerNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("promise",)
     search_fields = ("email", "promise__title")
     readonly_fields = ("promise", "kind", "event", "email", "language", "created_at")
+

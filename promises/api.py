@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from api.fields import CommentSerializer
 from api.mixins import ID_PATTERN, ApiMixin, validated
 
-from . import selectors, services
+from . import personal_data, selectors, services
 from . import serializers as s
 from .models import Customer, Department, PromiseCategory, PromiseChannel, PromiseState, ServicePromise
 
@@ -58,6 +58,22 @@ class CustomerViewSet(ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
         data = validated(s.CustomerSerializer, request.data)
         customer = services.customer_create(user=request.user, **data)
         return Response(s.CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: OpenApiResponse(description="Everything stored about the customer contact.")},
+                   summary="Export a customer contact's personal data as JSON (managers; GDPR art. 15)",
+                   filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
+    def export(self, request, pk=None):
+        return Response(personal_data.customer_personal_data_export(customer_id=int(pk), user=request.user))
+
+    @extend_schema(request=None, responses=s.ErasureSerializer,
+                   summary="Erase a customer contact's personal data by pseudonymisation (managers; GDPR art. 17)")
+    @action(detail=True, methods=["post"])
+    def erase(self, request, pk=None):
+        validated(s.EmptySerializer, request.data)
+        changed = personal_data.customer_personal_data_erase(customer_id=int(pk), user=request.user)
+        customer = selectors.customer_list().get(pk=int(pk))
+        return Response(s.ErasureSerializer({"customer": customer, "changed": changed}).data)
 
 
 @extend_schema_view(list=extend_schema(summary="Promise categories"),

@@ -29,8 +29,18 @@ from .status_link import status_url
 class CustomerSerializer(StrictTextModelSerializer):
     class Meta:
         model = Customer
-        fields = ["id", "name", "segment", "email", "language", "crm_reference", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = ["id", "name", "segment", "email", "language", "crm_reference", "created_at", "erased_at"]
+        read_only_fields = ["id", "created_at", "erased_at"]
+
+
+class EmptySerializer(serializers.Serializer):
+    """A request that takes no fields (an unknown one is refused, not ignored)."""
+
+
+class ErasureSerializer(serializers.Serializer):
+    customer = CustomerSerializer(read_only=True)
+    changed = serializers.DictField(child=serializers.IntegerField(), read_only=True,
+                                    help_text="How many records of each kind were pseudonymised.")
 
 
 class CategorySerializer(serializers.ModelSerializer):
