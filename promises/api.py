@@ -62,7 +62,7 @@ class CustomerViewSet(ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
     @extend_schema(responses={200: OpenApiResponse(description="Everything stored about the customer contact.")},
                    summary="Export a customer contact's personal data as JSON (managers; GDPR art. 15)",
                    filters=False)
-    @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
+    @action(detail=True, methods=["get"], filterset_fields=[], search_fields=[], ordering_fields=[])
     def export(self, request, pk=None):
         return Response(personal_data.customer_personal_data_export(customer_id=int(pk), user=request.user))
 

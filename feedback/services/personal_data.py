@@ -22,7 +22,7 @@ def feedback_pseudonymise(*, customer_id: int, address: str, replacements: Mappi
     patterns = [(re.compile(re.escape(old), re.IGNORECASE), new) for old, new in replacements.items() if old]
     changed = 0
     with transaction.atomic():
-        for item in feedback_of_customer(customer_id=customer_id, address=address).select_for_update():
+        for item in feedback_of_customer(customer_id=customer_id, address=address).select_for_update(of=("self",)):
             before = [getattr(item, name) for name in QUOTING_FIELDS]
             for name in QUOTING_FIELDS:
                 value = getattr(item, name)
