@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import EventKind, OutboxEvent
-from promises.models import PromiseState, ServicePromise
+from promises.models import PromiseState, ServicePromise, TrailSubject
 from qualitygates.models import GateReview, ReviewState
 
 from .events import feedback_event_record
@@ -23,7 +23,7 @@ def weekly_digest_figures(*, now: dt.datetime) -> dict:
     week_ago = now - dt.timedelta(days=7)
     broken = ServicePromise.objects.filter(state=PromiseState.BROKEN)
     broken_this_week = ServicePromise.objects.filter(
-        trail__to_state=PromiseState.BROKEN, trail__at__gte=week_ago, trail__at__lt=now).distinct()
+        trail__subject=TrailSubject.PROMISE, trail__to_state=PromiseState.BROKEN, trail__at__gte=week_ago, trail__at__lt=now).distinct()
     overdue = GateReview.objects.filter(state=ReviewState.OPEN, due_at__lte=now)
     improvements = ImprovementItem.objects.filter(state__in=OPEN_IMPROVEMENT_STATES)
     return {

@@ -1,4 +1,4 @@
-"""Admin for customers, categories, service promises and the transition trail.
+"""Admin for categories, service promises and the transition trail.
 
 Promises are created, edited and moved only through promises.services; the admin offers the
 transitions as actions and as buttons on the change page, and shows domain errors as messages.
@@ -7,7 +7,6 @@ transitions as actions and as buttons on the change page, and shows domain error
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db.models import Count, Max
@@ -31,41 +30,12 @@ from core.errors import DomainError
 from feedback.selectors.guidance import category_record, guidance_current
 from qualitygates.models import GateReview
 
-from . import metric_admin, services  # noqa: F401 - registers the catalogue's admin
-from .models import Customer, CustomerNotice, PromiseCategory, PromiseState, ServicePromise, TransitionLog
+from . import customer_admin, metric_admin, services  # noqa: F401  (the admin modules register themselves)
+from .models import CustomerNotice, PromiseCategory, PromiseState, ServicePromise, TransitionLog
+from .selectors import status_link_visible
+from .status_link import status_url
 
 S = PromiseState
-
-
-@admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("name", "segment", "email", "language", "crm_reference", "promise_count")
-    list_filter = ("language", "segment")
-    search_fields = ("name", "email", "crm_reference", "segment")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_promise_count=Count("promises"))
-
-    @admin.display(description=_("promises"), ordering="_promise_count")
-    def promise_count(self, obj):
-        return obj._promise_count
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            # Correcting a customer's contact data has no rule of its own; recording one has.
-            super().save_model(request, obj, form, change)
-            return
-        created = services.customer_create(user=request.user, **{
-            name: form.cleaned_data[name] for name in ("name", "segment", "email", "language", "crm_reference")})
-        obj.pk = obj.id = created.pk
-        obj._state.adding = False
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            self.message_user(request, domain_error_text(exc), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(PromiseCategory)
@@ -174,7 +144,8 @@ class ServicePromiseAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = (GateReviewInline, TrailInline)
     actions = ("submit_selected", "resubmit_selected", "withdraw_selected", "commit_selected",
-               "handover_selected", "close_selected", "delete_selected")
+               "handover_selected", "close_selected", "revoke_status_link_selected",
+               "reissue_status_link_selected", "delete_selected")
     fieldsets = (
         (None, {"fields": ("title", "description", "category", "owner")}),
         (_("Customer"), {"fields": ("customer", "customer_segment", "origin_department", "channel",
@@ -189,6 +160,13 @@ class ServicePromiseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("category", "customer", "owner", "gate_plan", "metric")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and status_link_visible(user=request.user, promise=obj):
+            return self.fieldsets
+        # The customer's link is for those who speak to the customer (promises.selectors).
+        return [(name, {**options, "fields": tuple(f for f in options["fields"] if f != "status_link")})
+                for name, options in self.fieldsets]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -218,9 +196,9 @@ class ServicePromiseAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("customer status link"))
     def status_link(self, obj):
-        if obj is None or obj.pk is None or obj.state == S.DRAFT:
+        url = status_url(obj) if obj is not None and obj.pk is not None else None
+        if url is None:
             return "—"
-        url = settings.SITE_URL.rstrip("/") + reverse("promise-status", args=[obj.status_token])
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
 
     # --- writes go through the services ----------------------------------------------------
@@ -347,6 +325,16 @@ class ServicePromiseAdmin(admin.ModelAdmin):
         bulk_service_action(self, request, queryset, services.promise_close, id_kwarg="promise_id",
                             done=gettext("Closed"))
 
+    @admin.action(description=_("Revoke the customer status links of the selected promises"))
+    def revoke_status_link_selected(self, request, queryset):
+        bulk_service_action(self, request, queryset, services.promise_status_link_revoke, id_kwarg="promise_id",
+                            done=gettext("Status link revoked"))
+
+    @admin.action(description=_("Issue new customer status links for the selected promises"))
+    def reissue_status_link_selected(self, request, queryset):
+        bulk_service_action(self, request, queryset, services.promise_status_link_reissue, id_kwarg="promise_id",
+                            done=gettext("Status link reissued"))
+
 
 @admin.register(TransitionLog)
 class TransitionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -379,3 +367,4 @@ class CustomerNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("promise",)
     search_fields = ("email", "promise__title")
     readonly_fields = ("promise", "kind", "event", "email", "language", "created_at")
+

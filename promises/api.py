@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from api.fields import CommentSerializer
 from api.mixins import ID_PATTERN, ApiMixin, validated
 
-from . import selectors, services
+from . import personal_data, selectors, services
 from . import serializers as s
 from .models import Customer, Department, PromiseCategory, PromiseChannel, PromiseState, ServicePromise
 
@@ -58,6 +58,22 @@ class CustomerViewSet(ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
         data = validated(s.CustomerSerializer, request.data)
         customer = services.customer_create(user=request.user, **data)
         return Response(s.CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: OpenApiResponse(description="Everything stored about the customer contact.")},
+                   summary="Export a customer contact's personal data as JSON (managers; GDPR art. 15)",
+                   filters=False)
+    @action(detail=True, methods=["get"], filterset_fields=[], search_fields=[], ordering_fields=[])
+    def export(self, request, pk=None):
+        return Response(personal_data.customer_personal_data_export(customer_id=int(pk), user=request.user))
+
+    @extend_schema(request=None, responses=s.ErasureSerializer,
+                   summary="Erase a customer contact's personal data by pseudonymisation (managers; GDPR art. 17)")
+    @action(detail=True, methods=["post"])
+    def erase(self, request, pk=None):
+        validated(s.EmptySerializer, request.data)
+        changed = personal_data.customer_personal_data_erase(customer_id=int(pk), user=request.user)
+        customer = selectors.customer_list().get(pk=int(pk))
+        return Response(s.ErasureSerializer({"customer": customer, "changed": changed}).data)
 
 
 @extend_schema_view(list=extend_schema(summary="Promise categories"),
@@ -108,7 +124,8 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
         promise = selectors.promise_detail(promise_id=promise_id)
         if promise is None:
             raise NotFound(_("Promise %(id)s does not exist.") % {"id": promise_id})
-        return Response(s.PromiseDetailSerializer(promise).data, status=status_code)
+        return Response(s.PromiseDetailSerializer(promise, context={"request": self.request}).data,
+                        status=status_code)
 
     def list(self, request):
         return self._page(self.get_queryset(), s.PromiseSerializer)
@@ -149,6 +166,22 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
     commit = _comment_action(services.promise_commit, "Commit an approved promise to the customer")
     handover = _comment_action(services.promise_handover, "Hand a committed promise over to delivery")
     close = _comment_action(services.promise_close, "Close a verified promise without a closure gate")
+
+    @extend_schema(request=CommentSerializer, responses=s.PromiseDetailSerializer,
+                   summary="Revoke the customer's status link (it then answers like an unknown link)")
+    @action(detail=True, methods=["post"], url_path="status-link/revoke")
+    def status_link_revoke(self, request, pk=None):
+        data = validated(CommentSerializer, request.data)
+        services.promise_status_link_revoke(promise_id=int(pk), user=request.user, comment=data["comment"])
+        return self._detail(int(pk))
+
+    @extend_schema(request=CommentSerializer, responses=s.PromiseDetailSerializer,
+                   summary="Issue a new status link to the customer (the previous one stops working)")
+    @action(detail=True, methods=["post"], url_path="status-link/reissue")
+    def status_link_reissue(self, request, pk=None):
+        data = validated(CommentSerializer, request.data)
+        services.promise_status_link_reissue(promise_id=int(pk), user=request.user, comment=data["comment"])
+        return self._detail(int(pk))
 
     @extend_schema(request=s.VerifySerializer, responses=s.PromiseDetailSerializer,
                    summary="Record the delivered value: the promise is fulfilled or broken")

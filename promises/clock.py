@@ -32,13 +32,15 @@ def promise_ids_needing_interim_notice(*, now: dt.datetime) -> list[int]:
     silent = Q()
     for n in days:
         silent |= Q(category__interim_notice_days=n, customer_visible_at__lte=now - dt.timedelta(days=n))
-    return list(ServicePromise.objects.filter(_waiting_states_q(), silent, customer__isnull=False)
+    # A notice carries the status link: without a current one (revoked, not yet re-issued) none is sent.
+    return list(ServicePromise.objects.filter(_waiting_states_q(), silent, customer__isnull=False,
+                                              status_token__isnull=False)
                 .exclude(customer__email="").order_by("customer_visible_at").values_list("pk", flat=True))
 
 
 def _needs_interim_notice(promise: ServicePromise, *, now: dt.datetime) -> bool:
     return (ServicePromise.objects.filter(_waiting_states_q(), pk=promise.pk).exists()
-            and promise.customer_id is not None and bool(promise.customer.email)
+            and promise.customer_id is not None and bool(promise.customer.email) and bool(promise.status_token)
             and promise.customer_visible_at <= now - dt.timedelta(days=promise.category.interim_notice_days))
 
 

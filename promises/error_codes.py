@@ -28,3 +28,6 @@ class PromiseErrorCode(StrEnum):
     UNIT_NOT_METRICS = "unit_not_metrics"
     WINDOW_IN_FUTURE = "window_in_future"
     TARGET_NOT_FINITE = "target_not_finite"
+    NO_STATUS_LINK = "no_status_link"
+    NOT_COMMITTED = "not_committed"
+    ALREADY_ERASED = "already_erased"

@@ -11,6 +11,7 @@ from notifications.recipients import CustomerAddress, Recipients
 from notifications.services import event_record
 
 from .models import ServicePromise
+from .status_link import status_path
 
 K = EventKind
 
@@ -73,7 +74,8 @@ def promise_event_record(*, kind: EventKind, promise: ServicePromise, gate_revie
     Returns (event, recorded now)."""
     full = {**promise_payload(promise), **(gate_review_payload(gate_review) if gate_review else {}),
             **(payload or {})}
-    if kind in CUSTOMER_KINDS and promise.customer_id:
-        full.update(customer_name=promise.customer.name, customer_link=f"/status/{promise.status_token}/")
+    if kind in CUSTOMER_KINDS and promise.customer_id and promise.status_token:
+        # The link current when the event is recorded; a revoked one is never sent again.
+        full.update(customer_name=promise.customer.name, customer_link=status_path(promise.status_token))
     return event_record(kind=kind, recipients=_recipients(kind, promise), payload=full,
                         subject=promise_subject(promise), actor=actor, key=key, now=now)

@@ -52,6 +52,9 @@ class Customer(models.Model):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="de")
     crm_reference = models.CharField(_("CRM reference"), max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Set when the contact's personal data was erased (promises/personal_data.py): the row stays for
+    # its promises and statistics, under a pseudonym.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -149,16 +152,19 @@ class PromiseState(models.TextChoices):
 
 
 S = PromiseState
+
+STATUS_TOKEN_BYTES = 32
+
+
+def new_status_token() -> str:
+    """A customer status link's secret (promises/status_link.py); also named by early migrations."""
+    return secrets.token_urlsafe(STATUS_TOKEN_BYTES)
 # States a gate may pause, and so the states a resume may return to.
 HOLDABLE_STATES = [S.IN_REVIEW, S.COMMITTED, S.FULFILLED, S.BROKEN]
 # Before commitment the owner may still pull the promise back.
 WITHDRAWABLE_STATES = [S.DRAFT, S.IN_REVIEW, S.REWORK, S.APPROVED]
 # A lapsed condition of a conditional go sends these back to rework.
 CONDITION_LAPSE_STATES = [S.IN_REVIEW, S.APPROVED, S.COMMITTED, S.IN_DELIVERY]
-
-
-def new_status_token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 class ServicePromise(ConcurrentTransitionMixin, models.Model):
@@ -203,7 +209,9 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
                                        null=True, blank=True)
     outcome_reason = models.TextField(_("outcome reason"), blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
-    status_token = models.CharField(max_length=64, unique=True, default=new_status_token, editable=False)
+    # The customer's status link (promises/status_link.py): issued at commitment, revocable, re-issuable.
+    # Null while there is none; the token itself is random and unique, never derived from the promise.
+    status_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     customer_visible_at = models.DateTimeField(
         default=timezone.now,
         help_text=_("When the customer last saw an update (state label change or interim notice)."),
@@ -314,6 +322,7 @@ class TrailSubject(models.TextChoices):
     PROMISE = "promise", _("Promise")
     GATE = "gate", _("Gate review")
     CONDITION = "condition", _("Gate condition")
+    STATUS_LINK = "link", _("Customer status link")
 
 
 class TransitionLog(AppendOnlyModel):
@@ -365,3 +374,27 @@ class CustomerNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · promise #{self.promise_id} · {self.created_at:%Y-%m-%d}"
+
+
+class PersonalDataAction(models.TextChoices):
+    EXPORT = "export", _("Export")
+    ERASE = "erase", _("Erasure")
+
+
+class PersonalDataLog(AppendOnlyModel):
+    """Who exported or erased a customer contact's personal data, and when (GDPR art. 15 and 17).
+    It holds no personal data itself: the customer's id and counts of what was found or changed."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="personal_data_log")
+    action = models.CharField(max_length=10, choices=PersonalDataAction.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    counts = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("personal data record")
+        verbose_name_plural = _("personal data log")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · customer #{self.customer_id} · {self.at:%Y-%m-%d %H:%M}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from core.ids import as_id
+from core.roles import is_manager, team_names
 from qualitygates.models import GateCheck, GateReview
 
 from .models import Customer, Metric, PromiseCategory, ServicePromise, TransitionLog
@@ -40,7 +41,20 @@ def promise_detail(*, promise_id: int) -> ServicePromise | None:
 
 
 def promise_by_status_token(*, token: str) -> ServicePromise | None:
-    return ServicePromise.objects.select_related("category", "metric").filter(status_token=token).first()
+    """The promise whose current status link this is; a revoked or unknown token finds nothing."""
+    if not token:
+        return None
+    return ServicePromise.objects.select_related("category", "customer", "metric").filter(status_token=token).first()
+
+
+def status_link_visible(*, user, promise: ServicePromise) -> bool:
+    """Who is shown the customer's status link: the people who speak to the customer about the
+    promise — its owner, their department (the promise's origin department) and the managers.
+    Gatekeepers review the promise but do not hand out its link. No query: roles are cached."""
+    if not user or not user.is_authenticated:
+        return False
+    return (promise.owner_id == user.pk or is_manager(user)
+            or promise.origin_department in team_names(user))
 
 
 def customer_list() -> QuerySet[Customer]:

@@ -22,14 +22,26 @@ from qualitygates.serializers import GateReviewDetailSerializer
 from .customer_view import customer_status
 from .error_codes import PromiseErrorCode
 from .models import Customer, Metric, PromiseCategory, ServicePromise, TransitionLog
+from .selectors import status_link_visible
 from .services import EDITABLE_FIELDS
+from .status_link import status_url
 
 
 class CustomerSerializer(StrictTextModelSerializer):
     class Meta:
         model = Customer
-        fields = ["id", "name", "segment", "email", "language", "crm_reference", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = ["id", "name", "segment", "email", "language", "crm_reference", "created_at", "erased_at"]
+        read_only_fields = ["id", "created_at", "erased_at"]
+
+
+class EmptySerializer(serializers.Serializer):
+    """A request that takes no fields (an unknown one is refused, not ignored)."""
+
+
+class ErasureSerializer(serializers.Serializer):
+    customer = CustomerSerializer(read_only=True)
+    changed = serializers.DictField(child=serializers.IntegerField(), read_only=True,
+                                    help_text="How many records of each kind were pseudonymised.")
 
 
 class MetricRefSerializer(serializers.ModelSerializer):
@@ -88,6 +100,9 @@ class PromiseSerializer(serializers.ModelSerializer):
     unit = serializers.CharField(read_only=True, help_text="The metric's unit.")
     commitment = serializers.CharField(read_only=True)
     customer_status = serializers.SerializerMethodField()
+    status_url = serializers.SerializerMethodField(
+        help_text="The customer's status page (from commitment on); only for the owner, their department "
+                  "and managers, else null.")
 
     class Meta:
         model = ServicePromise
@@ -95,12 +110,18 @@ class PromiseSerializer(serializers.ModelSerializer):
             "id", "title", "description", "category", "category_name", "customer", "customer_name",
             "customer_segment", "origin_department", "channel", "metric", "metric_name", "comparison", "target_value",
             "unit", "commitment", "due_date", "owner", "crm_reference", "deal_value", "state", "rework_rounds",
-            "actual_value", "outcome_reason", "verified_at", "customer_status", "created_at", "updated_at",
+            "actual_value", "outcome_reason", "verified_at", "customer_status", "status_url", "created_at", "updated_at",
         ]
         read_only_fields = fields
 
     def get_customer_status(self, promise) -> str:
         return customer_status(promise.state, verified_kept=promise.kept).key
+
+    def get_status_url(self, promise) -> str | None:
+        request = self.context.get("request")
+        if request is None or not status_link_visible(user=request.user, promise=promise):
+            return None
+        return status_url(promise)
 
 
 class TransitionSerializer(serializers.ModelSerializer):

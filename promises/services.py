@@ -30,6 +30,7 @@ from qualitygates.selectors import gate_plan_current
 
 from .error_codes import PromiseErrorCode
 from .models import Customer, Metric, PromiseCategory, PromiseState, ServicePromise
+from .status_link import ISSUED, REISSUED, REVOKED, status_link_set, was_committed
 from .transitions import apply_promise_transition
 
 EDITABLE_STATES = [PromiseState.DRAFT, PromiseState.REWORK]
@@ -242,11 +243,41 @@ def promise_withdraw(*, promise_id: int, user, comment: str = "", now: dt.dateti
 
 
 def promise_commit(*, promise_id: int, user, comment: str = "", now: dt.datetime | None = None) -> ServicePromise:
-    """The approved promise is now given to the customer."""
+    """The approved promise is now given to the customer, and with it the link to its status page
+    (a promise committed again after rework keeps the link it has)."""
     with transaction.atomic():
         promise = _lock_promise(promise_id)
         _require_owner_or_manager(user, promise, _("commit it"))
+        now = now or timezone.now()
         apply_promise_transition(promise, "commit", actor=user, comment=comment, now=now)
+        if not promise.status_token:
+            status_link_set(promise, ISSUED, actor=user, now=now)
+    return promise
+
+
+def promise_status_link_revoke(*, promise_id: int, user, comment: str = "",
+                               now: dt.datetime | None = None) -> ServicePromise:
+    """The customer's link stops working at once: its page answers like a link that never existed."""
+    with transaction.atomic():
+        promise = _lock_promise(promise_id)
+        _require_owner_or_manager(user, promise, _("revoke its status link"))
+        if not promise.status_token:
+            raise IllegalTransition(_("This promise has no status link to revoke."),
+                                    code=PromiseErrorCode.NO_STATUS_LINK)
+        status_link_set(promise, REVOKED, actor=user, comment=comment, now=now or timezone.now())
+    return promise
+
+
+def promise_status_link_reissue(*, promise_id: int, user, comment: str = "",
+                                now: dt.datetime | None = None) -> ServicePromise:
+    """A new link for the customer; the previous one, if any, stops working."""
+    with transaction.atomic():
+        promise = _lock_promise(promise_id)
+        _require_owner_or_manager(user, promise, _("reissue its status link"))
+        if not was_committed(promise):
+            raise IllegalTransition(_("A status link is issued once the promise is committed to the customer."),
+                                    code=PromiseErrorCode.NOT_COMMITTED)
+        status_link_set(promise, REISSUED, actor=user, comment=comment, now=now or timezone.now())
     return promise
 
 

@@ -9,6 +9,7 @@ from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
 from promises import services as promises
+from tests.gate_flow import approved
 
 
 def _rates(**changed) -> dict:
@@ -116,8 +117,9 @@ def test_password_guessing_is_throttled(seller):
 
 
 @pytest.mark.django_db
-def test_customer_status_page_is_rate_limited(make_promise, seller):
-    promise = promises.promise_submit(promise_id=make_promise().pk, user=seller)
+def test_customer_status_page_is_rate_limited(make_promise, seller, service_user, legal_user):
+    promise = approved(make_promise, seller, service_user, legal_user)
+    promise = promises.promise_commit(promise_id=promise.pk, user=seller)
     with override_settings(**_rates(status_page="2/min")):
         client = Client()
         statuses = [client.get(f"/status/{promise.status_token}/").status_code for _ in range(3)]

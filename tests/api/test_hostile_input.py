@@ -313,5 +313,6 @@ def test_every_action_that_reads_a_body_documents_it():
         ("delete", "/api/auth/token/"), ("delete", "/api/promises/{id}/"),
         ("post", "/api/inbox/{id}/read/"), ("post", "/api/inbox/read-all/"),
         ("post", "/api/webhooks/{id}/enable/"), ("post", "/api/webhooks/{id}/disable/"),
+        ("post", "/api/customers/{id}/erase/"),
     }
     assert ("post", "/api/improvements/{id}/plan/") in {(m, p) for m, p, _ in WRITE_OPERATIONS}

@@ -92,5 +92,6 @@ def test_a_dump_restores_every_row_and_the_trail(tmp_path, restored_database, ma
     assert _row_counts(restored_database) == before
     assert _sequences(restored_database) == _sequences(source)
     trail = _trail(source, committed.pk)
-    assert [row[2] for row in trail][-1] == "commit"
+    # the commitment, and the customer's status link issued with it
+    assert [row[2] for row in trail][-2:] == ["commit", "status_link_issued"]
     assert _trail(restored_database, committed.pk) == trail

@@ -34,7 +34,7 @@ from tests.gate_flow import (
 pytestmark = pytest.mark.django_db
 
 S = PromiseState
-P, G, C = "promise", "gate", "condition"
+P, G, C, L = "promise", "gate", "condition", "link"
 
 
 def reviews(promise, **filters) -> list[tuple[int, str, str]]:
@@ -84,6 +84,7 @@ def test_happy_path_runs_every_gate_in_order_and_logs_each_move(
         (G, "go", "open", "passed"),
         (P, "approve", "in_review", "approved"),
         (P, "commit", "approved", "committed"),
+        (L, "status_link_issued", "committed", "committed"),
         (G, "open", "pending", "open"),
         (G, "go", "open", "passed"),
         (P, "start_delivery", "committed", "in_delivery"),
