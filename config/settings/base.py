@@ -283,6 +283,8 @@ SPECTACULAR_SETTINGS = {
         "ImprovementStateEnum": "feedback.models.ImprovementState",
         # Severity of feedback and priority of an improvement share one scale (low … critical).
         "LevelEnum": "feedback.models.Severity",
+        "MetricKindEnum": "promises.models.MetricKind",
+        "MetricDirectionEnum": "promises.models.MetricDirection",
     },
 }
 
