@@ -315,3 +315,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # --- end of the metrics block ---------------------------------------------------------------------
+
+# --- Webhook targets (issue 9, harden) -------------------------------------------------------------
+# Webhooks never post into internal networks (loopback, private, link-local, …; checked at creation
+# and after resolving the name before every send). Host names listed here (e.g. an intranet CRM,
+# "crm.corp.example") are allowed even though they resolve to an internal address.
+NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS = env.list("NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS", default=[])
+# --- end of the webhook-targets block --------------------------------------------------------------
