@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "nested_admin",
     "django_fsm",
+    "pgtrigger",  # issue 9 (harden): the database refuses changes to the trails (PostgreSQL only)
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
