@@ -27,6 +27,11 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	# The production settings pass Django's deployment checks (dummy secret and hosts; nothing is contacted).
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+	DJANGO_SECRET_KEY=deploy-check-only-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH \
+	DJANGO_ALLOWED_HOSTS=sqg.example.com DATABASE_URL=postgres://check@127.0.0.1:5432/check \
+	REDIS_URL=redis://127.0.0.1:6379/0 $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf var $(VENV)

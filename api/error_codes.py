@@ -7,3 +7,4 @@ from enum import StrEnum
 
 class ApiErrorCode(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
+    LOCKED_OUT = "locked_out"  # too many failed sign-ins (django-axes)

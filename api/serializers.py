@@ -34,5 +34,6 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Shown once: only its hash is stored.")
     created = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(help_text="After this, or after a password change, create a new one.")

@@ -40,7 +40,8 @@ class TokenView(ApiMixin, APIView):
         data = validated(s.TokenRequestSerializer, request.data)
         token = api_services.token_create(username=data["username"], password=data["password"],
                                           request=request._request)
-        return Response({"token": token.key, "created": token.created}, status=status.HTTP_201_CREATED)
+        return Response({"token": token.key, "created": token.created, "expires_at": token.expires_at},
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: OpenApiResponse(description="Revoked.")},
                    summary="Revoke the signed-in user's token")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+
+import pgtrigger
 from django.db import models
 
 
@@ -30,3 +34,9 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError(f"The {self._meta.verbose_name_plural} is append-only.")
+
+
+def any_field_changed(*fields: str) -> pgtrigger.Q:
+    """A trigger condition: one of these fields differs between the row before and after the UPDATE."""
+    return functools.reduce(operator.or_, (pgtrigger.Q(**{f"old__{name}__df": pgtrigger.F(f"new__{name}")})
+                                           for name in fields))

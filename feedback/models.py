@@ -6,6 +6,7 @@ data, the improvement state machine and the constraints the database itself enfo
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from core.models import AppendOnlyModel
+from core.models import AppendOnlyModel, any_field_changed
 
 
 class FeedbackChannel(models.TextChoices):
@@ -100,6 +101,17 @@ class Feedback(models.Model):
                                     name="feedback_one_customer_rating_per_promise"),
         ]
         indexes = [models.Index(fields=["category", "kind", "received_at"])]
+        # A customer's rating is their word: in the database (PostgreSQL) it cannot be deleted, nor
+        # can what it says or what it is about change. Its free text stays editable, so that an
+        # erasure request can pseudonymise personal data written into it.
+        triggers = [
+            pgtrigger.Protect(name="customer_rating_kept", operation=pgtrigger.Delete,
+                              condition=pgtrigger.Q(old__source="customer")),
+            pgtrigger.Protect(name="customer_rating_unchanged", operation=pgtrigger.Update,
+                              condition=pgtrigger.Q(old__source="customer")
+                              & any_field_changed("source", "promise", "category", "customer", "csat_score",
+                                                  "nps_score", "kept_as_seen", "kind", "received_at")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.category_id} · {self.received_at:%Y-%m-%d}"
@@ -310,6 +322,11 @@ class ImprovementTransition(AppendOnlyModel):
         ordering = ["at", "id"]
         verbose_name = _("improvement transition")
         verbose_name_plural = _("improvement trail")
+        # Append-only in the database too (PostgreSQL): raw SQL cannot rewrite or remove history.
+        triggers = [
+            pgtrigger.Protect(name="improvement_trail_append_only",
+                              operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
 
     def __str__(self) -> str:
         return f"improvement {self.item_id}: {self.from_state} → {self.to_state} ({self.action})"

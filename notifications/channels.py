@@ -11,8 +11,6 @@ import hashlib
 import hmac
 import json
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,6 +21,7 @@ from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, gettext_lazy
 
+from . import webhook_targets
 from .models import Channel, Delivery, EventKind
 
 K = EventKind
@@ -148,19 +147,11 @@ def webhook_body(delivery: Delivery, message: Message) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirected webhook is a misconfigured one: report the 3xx
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def webhook_post(delivery: Delivery, message: Message) -> None:
     hook = delivery.webhook
     body = webhook_body(delivery, message)
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(hook.url, data=body, method="POST", headers={
+    headers = {
         "Content-Type": "application/json",
         "User-Agent": "service-quality-gates-webhooks/1",
         "X-SQG-Event": delivery.event.kind,
@@ -168,13 +159,15 @@ def webhook_post(delivery: Delivery, message: Message) -> None:
         "X-SQG-Delivery": delivery.key,
         "X-SQG-Timestamp": timestamp,
         "X-SQG-Signature": signature(hook.secret, timestamp, body),
-    })
+    }
     timeout = float(getattr(settings, "NOTIFICATIONS_WEBHOOK_TIMEOUT", 5))
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"Webhook answered HTTP {exc.code}") from exc
+        status = webhook_targets.post(hook.url, body=body, headers=headers, timeout=timeout)
+    except webhook_targets.TargetRefused as exc:
+        # The name now resolves into the internal network (or the allow-list lost it): no retry helps.
+        raise PermanentFailure(f"{exc.code}: {exc.message}") from exc
+    # Only the status is reported, never the receiver's answer: it could be an internal service's.
+    if 300 <= status < 400:
+        raise RuntimeError(f"Webhook answered HTTP {status} (redirects are not followed)")
     if not 200 <= status < 300:
         raise RuntimeError(f"Webhook answered HTTP {status}")
-

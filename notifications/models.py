@@ -20,11 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from core.models import any_field_changed
 
 
 class EventKind(models.TextChoices):
@@ -198,6 +201,16 @@ class Delivery(ConcurrentTransitionMixin, models.Model):
                          name="delivery_pending_due"),
             models.Index(fields=["lease_until"], condition=models.Q(state="sending"),
                          name="delivery_sending_lease"),
+        ]
+        # A sent delivery is the record of what went out (PostgreSQL): it cannot be deleted, and
+        # nothing but its address may change (an erasure request pseudonymises the address).
+        triggers = [
+            pgtrigger.Protect(name="sent_delivery_kept", operation=pgtrigger.Delete,
+                              condition=pgtrigger.Q(old__state="sent")),
+            pgtrigger.Protect(name="sent_delivery_unchanged", operation=pgtrigger.Update,
+                              condition=pgtrigger.Q(old__state="sent")
+                              & any_field_changed("event", "channel", "key", "recipient", "webhook", "language",
+                                                  "state", "attempts", "sent_at", "last_error", "created_at")),
         ]
 
     def __str__(self) -> str:

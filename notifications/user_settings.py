@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import CommonErrorCode, NotFound, ValidationFailed
 
+from . import webhook_targets
 from .error_codes import NotificationErrorCode
 from .models import EventKind, InboxItem, WebhookSubscription
 
@@ -23,6 +24,10 @@ def webhook_subscription_create(*, user, name: str, url: str, kinds: list[str] |
     except ValidationError as exc:
         raise ValidationFailed(_("A webhook needs an http(s) URL."), code=NotificationErrorCode.INVALID_URL,
                                fields={"url": "not an http(s) URL"}) from exc
+    try:
+        webhook_targets.target_check_new(url)
+    except webhook_targets.TargetRefused as exc:
+        raise ValidationFailed(exc.message, code=exc.code, fields={"url": str(exc.code)}) from exc
     unknown = [k for k in (kinds or []) if k not in EventKind.values]
     if unknown:
         raise ValidationFailed(_("Unknown event kinds: %(kinds)s.") % {"kinds": ", ".join(unknown)},

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import secrets
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from core.models import AppendOnlyModel
+
+from .trail_chain import GENESIS, chain_hash
 
 
 class Department(models.TextChoices):
@@ -340,15 +343,39 @@ class TransitionLog(AppendOnlyModel):
                               related_name="+")
     comment = models.TextField(blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    # sha256 over the previous row's hash (of the same promise, by id) and this row (trail_chain.py).
+    chain_hash = models.CharField(max_length=64, editable=False, default="")
 
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("transition")
         verbose_name_plural = _("transition trail")
+        # Append-only in the database too (PostgreSQL): raw SQL cannot rewrite or remove history.
+        triggers = [
+            pgtrigger.Protect(name="trail_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
 
     def __str__(self) -> str:
         subject = f"gate {self.gate_review_id}" if self.gate_review_id else f"promise {self.promise_id}"
         return f"{subject}: {self.from_state} → {self.to_state} ({self.action})"
+
+    def compute_hash(self, previous: str) -> str:
+        return chain_hash(previous, promise_id=self.promise_id, subject=self.subject,
+                          gate_review_id=self.gate_review_id, action=self.action, from_state=self.from_state,
+                          to_state=self.to_state, actor_id=self.actor_id, comment=self.comment, at=self.at)
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            super().save(*args, **kwargs)  # refused by AppendOnlyModel
+            return
+        with transaction.atomic():
+            # The promise's row lock orders its trail: the previous row read here is the last one.
+            # (The services already hold it; taking it again in the same transaction costs nothing.)
+            ServicePromise.objects.select_for_update().filter(pk=self.promise_id).values_list("pk").first()
+            previous = (TransitionLog.objects.filter(promise_id=self.promise_id).order_by("-id")
+                        .values_list("chain_hash", flat=True).first())
+            self.chain_hash = self.compute_hash(GENESIS if previous is None else previous)
+            super().save(*args, **kwargs)
 
 
 

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values come from the environment (django-environ)."""
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -26,8 +27,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "nested_admin",
     "django_fsm",
+    "pgtrigger",  # issue 9 (harden): the database refuses changes to the trails (PostgreSQL only)
+    "csp",  # issue 9 (harden): the {% csp_nonce %} a page's own script would carry
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -38,12 +40,14 @@ INSTALLED_APPS = [
     "notifications",
     "api",
     "demo",
+    "axes",  # issue 9 (harden): sign-in lockout; listed last, as django-axes asks
 ]
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",  # first: every response and log line carries the request id
     "config.metrics.RequestMetricsMiddleware",  # counts and times every answer, whatever answered it
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # issue 9 (harden): Content-Security-Policy on every answer
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -52,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # issue 9 (harden): answers a locked-out sign-in (api/lockout.py)
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -343,3 +348,58 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # --- end of the metrics block ---------------------------------------------------------------------
+
+# --- Webhook targets (issue 9, harden) -------------------------------------------------------------
+# Webhooks never post into internal networks (loopback, private, link-local, …; checked at creation
+# and after resolving the name before every send). Host names listed here (e.g. an intranet CRM,
+# "crm.corp.example") are allowed even though they resolve to an internal address.
+NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS = env.list("NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS", default=[])
+# --- end of the webhook-targets block --------------------------------------------------------------
+
+# --- Sign-in: lockout, tokens, sessions (issue 9, harden) --------------------------------------------
+# Five failed sign-ins for one account, or from one address, lock it for the cool-off (admin login,
+# /api/auth/token/, anything that calls authenticate() with a request). A success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "api.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("SIGNIN_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "api.lockout.lockout_response"
+AXES_VERBOSE = False
+# The client's address: REMOTE_ADDR, unless the operator says how many proxies put theirs in front
+# (a forged X-Forwarded-For must not give every guess a fresh address).
+AXES_IPWARE_PROXY_COUNT = env.int("API_NUM_PROXIES", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT
+                                     else ["REMOTE_ADDR"])
+# API tokens: stored as a hash, valid for this long, void after a password change (api/models.py).
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24 * 30)
+# A browser session ends after a working day without a request.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=9 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+# --- end of the sign-in block ------------------------------------------------------------------------
+
+# --- Content-Security-Policy (issue 9, harden) --------------------------------------------------------
+# No inline script anywhere: scripts come from this site (or carry the request's nonce). The admin and
+# the Swagger UI set style attributes from their scripts, so inline style stays allowed; nothing is
+# framed, posted or loaded from elsewhere.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# --- end of the Content-Security-Policy block ----------------------------------------------------------

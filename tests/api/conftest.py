@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from api.services import token_issue
 
 
 def token_client(user) -> APIClient:
     client = APIClient()
     if user is not None:
-        key = Token.objects.get_or_create(user=user)[0].key
+        key = token_issue(user=user).key
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client, override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
+from api.models import ApiToken
 from promises import services as promises
 from tests.gate_flow import approved
 
@@ -38,7 +38,7 @@ def test_a_user_creates_uses_and_revokes_a_token(seller):
     refused = client.get("/api/me/")
     assert refused.status_code == 401
     assert refused.json()["error"] == "not_authenticated"
-    assert not Token.objects.filter(key=key).exists()
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.django_db

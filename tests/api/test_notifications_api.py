@@ -69,3 +69,15 @@ def test_bad_webhooks_are_400(api, body):
     response = api("maker").post("/api/webhooks/", body, format="json")
     assert response.status_code == 400, response.content
     assert response.json()["error"].startswith("invalid")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5432/", "http://[::1]:6379/", "http://10.0.0.1/hook",
+                                 "http://169.254.169.254/latest/meta-data/", "http://localhost:8000/hook"])
+def test_a_webhook_into_an_internal_network_is_a_400_naming_the_rule(api, url):
+    response = api("maker").post("/api/webhooks/", {"name": "CRM", "url": url}, format="json")
+    assert response.status_code == 400, response.content
+    error = response.json()
+    assert error["error"] == "webhook_internal_target" and "internal networks" in error["detail"]
+    assert error["fields"] == {"url": "webhook_internal_target"}
+    assert api("maker").get("/api/webhooks/").json()["count"] == 0

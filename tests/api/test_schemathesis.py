@@ -14,7 +14,6 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -23,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.services import token_issue
 from config.wsgi import application
 from promises.models import Customer, PromiseCategory
 from qualitygates.models import GateReview
@@ -103,7 +103,7 @@ def role_headers(make_promise, seller, service_user, legal_user, delivery_user, 
     users = {"maker": seller, "gatekeeper": service_user, "manager": manager}
     headers = {"anon": {}}
     for role, user in users.items():
-        headers[role] = {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+        headers[role] = {"Authorization": f"Token {token_issue(user=user).key}"}
     return headers
 
 

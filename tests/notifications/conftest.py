@@ -69,7 +69,9 @@ def _handler(receiver: Receiver):
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The receiver listens on loopback, an internal address: the operator's allow-list lets it in.
+    settings.NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     r = Receiver()
     r.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(r))
     thread = threading.Thread(target=r.server.serve_forever, daemon=True)

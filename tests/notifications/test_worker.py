@@ -189,6 +189,7 @@ def worker_process(redis_url: str, mail_dir: Path, log: Path) -> subprocess.Pope
         # Short enough for a test: a dead worker's claim and its unacked message come back in seconds.
         "NOTIFICATIONS_LEASE_SECONDS": "3",
         "CELERY_VISIBILITY_TIMEOUT": "4",
+        "NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the test's receiver listens on loopback
     }
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
