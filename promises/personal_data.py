@@ -42,7 +42,7 @@ from .models import Customer, CustomerNotice, PersonalDataAction, PersonalDataLo
 
 CUSTOMER_FIELDS = ("id", "name", "segment", "email", "language", "crm_reference", "created_at", "erased_at")
 PROMISE_FIELDS = ("id", "title", "description", "state", "category__name", "origin_department", "channel",
-                  "metric", "comparison", "target_value", "unit", "due_date", "crm_reference", "deal_value",
+                  "metric__name", "comparison", "target_value", "metric__unit", "due_date", "crm_reference", "deal_value",
                   "actual_value", "outcome_reason", "verified_at", "customer_visible_at", "created_at")
 FEEDBACK_FIELDS = ("id", "promise_id", "category__name", "channel", "kind", "severity", "csat_score",
                    "nps_score", "text", "promised_value", "actual_value", "reason", "kept_as_seen", "source",

@@ -19,7 +19,7 @@ from feedback.services import improvements as fs
 from feedback.services.intake import feedback_record
 from feedback.services.targets import TargetInput
 from promises import services as ps
-from promises.models import Metric, ServicePromise
+from promises.models import Metric
 from tests.feedback.conftest import START
 
 M = TargetMeasure
@@ -27,19 +27,16 @@ YEAR_END = dt.date(2026, 12, 31)
 
 
 @pytest.fixture
-def wait_metric(db):
-    return Metric.objects.create(name="average wait", name_de="mittlere Wartezeit", unit="min",
-                                 direction="lower", kind="count")
+def wait_metric(db, category):
+    metric = Metric.objects.create(name="average wait", name_de="mittlere Wartezeit", unit="min",
+                                   direction="lower", kind="count")
+    metric.categories.add(category)  # the category's promises may use it
+    return metric
 
 
 @pytest.fixture
 def csat_metric(db):
     return Metric.objects.create(name="CSAT", unit="score 1–5", direction="higher", kind="score")
-
-
-def promise_metric(metric: Metric):
-    """A promise names its metric by catalogue entry once the catalogue reaches promises, by text before."""
-    return metric if ServicePromise._meta.get_field("metric").is_relation else metric.name
 
 
 @pytest.fixture
@@ -72,11 +69,11 @@ def test_two_targets_planned_measured_by_the_product_and_judged_per_target(
     # And the product's own data: three callbacks promised "wait ≤ 1 min", verified with 0.5, 0.8 and
     # 1.4 min, one before the window (3 min, not counted); four CSAT scores 4, 4, 3, 4.
     kvp_clock.set(START + dt.timedelta(days=10))
-    old = deliver(metric=promise_metric(wait_metric), unit="min", target_value=Decimal("1"))
+    old = deliver(metric=wait_metric, unit="min", target_value=Decimal("1"))
     ps.promise_verify(promise_id=old.pk, user=seller, actual_value=Decimal("3"), reason="queue")
     kvp_clock.set(START + dt.timedelta(days=100))
     for actual in ("0.5", "0.8", "1.4"):
-        promise = deliver(metric=promise_metric(wait_metric), unit="min", target_value=Decimal("1"))
+        promise = deliver(metric=wait_metric, unit="min", target_value=Decimal("1"))
         ps.promise_verify(promise_id=promise.pk, user=seller, actual_value=Decimal(actual), reason="peak")
     for score in (4, 4, 3, 4):
         feedback_record(user=service_user, kind="praise", channel="survey", category=category, csat_score=score)
