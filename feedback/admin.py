@@ -409,4 +409,4 @@ class ImprovementItemAdmin(admin.ModelAdmin):
         if not is_manager(request.user):
             raise PermissionDenied
         return _render(self, request, "admin/feedback/dashboard.html", gettext("KVP dashboard"),
-                       board=kvp_dashboard())
+                       board=kvp_dashboard(user=request.user))

@@ -184,7 +184,7 @@ class GateReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return {**self.admin_site.each_context(request), "opts": self.model._meta, "original": review, **extra}
 
     def decide_view(self, request, object_id: int):
-        review = gate_review_detail(review_id=object_id)
+        review = gate_review_detail(user=request.user, review_id=object_id)
         if review is None or not self.has_view_permission(request, review):
             return HttpResponseRedirect(reverse("admin:qualitygates_gatereview_changelist"))
         change_url = reverse("admin:qualitygates_gatereview_change", args=[review.pk])
