@@ -38,12 +38,12 @@ def main() -> None:
 
     with throwaway_database():
         load(args.promises)
+        from django.contrib.auth import get_user_model
+
         from feedback.selectors.dashboard import kvp_dashboard
         from feedback.selectors.guidance import category_record
         from feedback.selectors.improvements import improvement_effects
         from feedback.selectors.signals import gate_escapes
-
-        from django.contrib.auth import get_user_model
 
         category_id = _first_category_id()
         manager = get_user_model()(username="bench-manager", is_superuser=True)

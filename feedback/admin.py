@@ -36,6 +36,8 @@ from .models import (
     Severity,
 )
 from .selectors.dashboard import kvp_dashboard
+from .selectors.improvements import improvement_visible_q
+from .selectors.intake import feedback_visible_q
 from .services import improvements
 from .services.guidance import guidance_publish, guidance_retire
 from .services.importing import feedback_import_csv
@@ -106,6 +108,9 @@ class FeedbackAdmin(admin.ModelAdmin):
     list_select_related = ("category", "promise")
     readonly_fields = [f.name for f in Feedback._meta.fields]
     change_list_template = "admin/feedback/feedback/change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(feedback_visible_q(request.user))
 
     def has_change_permission(self, request, obj=None):
         return False  # feedback is a record of what a customer said; it is not edited afterwards
@@ -335,6 +340,9 @@ class ImprovementItemAdmin(admin.ModelAdmin):
     change_form_template = "admin/feedback/improvementitem/change_form.html"
     change_list_template = "admin/feedback/improvementitem/change_list.html"
     actions = ["accept_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(improvement_visible_q(request.user))
 
     def has_change_permission(self, request, obj=None):
         # The change page is read-only; state moves through the transition buttons only.

@@ -31,7 +31,7 @@ from core.errors import DomainError
 from feedback.selectors.guidance import category_record, guidance_current
 from qualitygates.models import GateReview
 
-from . import services
+from . import selectors, services
 from .models import Customer, CustomerNotice, PromiseCategory, PromiseState, ServicePromise, TransitionLog
 
 S = PromiseState
@@ -44,7 +44,8 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ("name", "email", "crm_reference", "segment")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_promise_count=Count("promises"))
+        return (super().get_queryset(request).filter(selectors.customer_visible_q(request.user))
+                .annotate(_promise_count=Count("promises")))
 
     @admin.display(description=_("promises"), ordering="_promise_count")
     def promise_count(self, obj):
@@ -187,7 +188,8 @@ class ServicePromiseAdmin(admin.ModelAdmin):
                         "status_link", "customer_visible_at", "created_at", "updated_at")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("category", "customer", "owner", "gate_plan")
+        return (super().get_queryset(request).filter(selectors.promise_visible_q(request.user))
+                .select_related("category", "customer", "owner", "gate_plan"))
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -359,6 +361,11 @@ class TransitionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("at", "subject", "promise_link", "gate_review_link", "action", "from_state", "to_state", "actor",
               "comment")
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            selectors.trail_visible_q(request.user),
+            promise__in=ServicePromise.objects.filter(selectors.promise_visible_q(request.user)))
 
     @admin.display(description=_("promise"))
     def promise_link(self, obj):

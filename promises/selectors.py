@@ -4,8 +4,9 @@ Who sees what (README, "Who sees what"), in one place: the API, the admin, expor
 other reader filter through `promise_visible_q`, `gate_review_visible_q`, `trail_visible_q` and
 `customer_visible_q`.
 - managers see every promise;
-- a promise maker sees the promises they own and those of their department (the promise's
-  `origin_department` is one of the maker's groups sales / marketing / presales);
+- a promise maker sees the promises they own, and those of their department (the promise's
+  `origin_department` is one of the maker's groups sales / marketing / presales) once they are
+  submitted: a draft is its owner's work in progress;
 - a gatekeeper sees the promises on which a gate of one of their teams has been opened (for as
   long as the promise lives), and of those promises only their own teams' gate reviews;
 - anyone else (operators, users in no group, anonymous) sees none.
@@ -20,7 +21,7 @@ from core.ids import as_id
 from core.roles import is_manager, is_promise_maker, maker_departments, team_ids
 from qualitygates.models import GateCheck, GateReview
 
-from .models import Customer, PromiseCategory, ServicePromise, TransitionLog
+from .models import Customer, PromiseCategory, PromiseState, ServicePromise, TransitionLog
 
 # A condition no row meets; Django answers it without asking the database.
 NOTHING = Q(pk__in=[])
@@ -39,7 +40,7 @@ def promise_visible_q(user) -> Q:
     visible = Q(owner_id=user.pk)
     departments = maker_departments(user)
     if departments:
-        visible |= Q(origin_department__in=sorted(departments))
+        visible |= Q(origin_department__in=sorted(departments)) & ~Q(state=PromiseState.DRAFT)
     teams = team_ids(user)
     if teams:
         visible |= Q(Exists(GateReview.objects.filter(promise_id=OuterRef("pk"), owning_team_id__in=sorted(teams))))

@@ -89,6 +89,9 @@ def database_from_env(default_url: str) -> dict:
 DATABASES = {"default": database_from_env(f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Model permissions bounded by role (core/auth_backends.py): the walls of the admin.
+AUTHENTICATION_BACKENDS = ["core.auth_backends.RoleBoundModelBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 
 from core.ids import as_id
 from core.roles import is_manager, team_ids
-
 from promises.models import PromiseCategory
 from promises.outcomes import broken_q, kept_q
-
-from .. import conf
 from promises.selectors import NOTHING
 
+from .. import conf
 from ..models import Feedback, ImprovementItem, ImprovementState, ImprovementTransition
 from .figures import rate
 from .intake import feedback_visible_q
