@@ -60,6 +60,10 @@ def is_manager(user: AbstractBaseUser) -> bool:
     return bool(user and user.is_authenticated and (user.is_superuser or MANAGERS in team_names(user)))
 
 
+def is_operator(user: AbstractBaseUser) -> bool:
+    return bool(user and user.is_authenticated and OPERATORS in team_names(user))
+
+
 def is_promise_maker(user: AbstractBaseUser) -> bool:
     return bool(user and user.is_authenticated and (is_manager(user) or team_names(user) & set(PROMISE_MAKER_TEAMS)))
 
