@@ -33,7 +33,7 @@ ADMIN_MODELS = {
         "promises.promisecategory",
         "qualitygates.gateplan", "qualitygates.gatedefinition", "qualitygates.gatecriterion",
         "qualitygates.workingcalendar", "qualitygates.calendarclosure",
-        "feedback.guidance", "feedback.improvementitem", "feedback.feedback",
+        "feedback.guidance", "feedback.improvementitem", "feedback.improvementtransition", "feedback.feedback",
     }),
     OPERATORS: frozenset({"notifications.delivery", "notifications.outboxevent"}),
 }

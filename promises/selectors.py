@@ -7,8 +7,9 @@ other reader filter through `promise_visible_q`, `gate_review_visible_q`, `trail
 - a promise maker sees the promises they own, and those of their department (the promise's
   `origin_department` is one of the maker's groups sales / marketing / presales) once they are
   submitted: a draft is its owner's work in progress;
-- a gatekeeper sees the promises on which a gate of one of their teams has been opened (for as
-  long as the promise lives), and of those promises only their own teams' gate reviews;
+- a gatekeeper sees the promises that have (had) a gate review of one of their teams — from
+  submission on, when the plan's gates are laid out, whether the review waits, is open or was
+  decided — and of those promises only their own teams' gate reviews;
 - anyone else (operators, users in no group, anonymous) sees none.
 Aggregates that show no individual record (a category's record, the dashboard's figures) do
 not use these: they are the organisation's shared lessons and count every promise."""

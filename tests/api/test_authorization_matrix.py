@@ -96,7 +96,7 @@ MATRIX = [
     ("POST", "/api/improvements/{checking}/rework/", {"comment": "Not yet"}, 401, 403, 200, 404, 200),
     ("POST", "/api/improvements/{checking}/standardize/", {"guidance_text": "Check the van stock.",
                                                            "guidance_categories": ["{category}"]},
-     401, 403, 404, 404, 200),
+     401, 403, 403, 404, 200),
 ]
 ROLES = ["anon", "maker", "gk_own", "gk_other", "manager"]
 CASES = [

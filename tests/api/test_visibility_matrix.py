@@ -2,14 +2,16 @@
 
 The world (built through the services):
 - seller A (sales) owns `draft_a` and `review_a` (submitted: the service team's Feasibility gate
-  `gate_a` is open), both for customer `cust_a`;
+  `gate_a` is open; the legal gate `gate_legal` and the service team's closure gate `gate_closure`
+  wait their turn), both for customer `cust_a`;
 - seller B (sales, the same department) owns `draft_b` for `cust_b`;
 - the marketer owns `draft_m` (marketing) for `cust_m`; `cust_new` has no promise yet;
 - feedback `fb_promise` on `review_a` (recorded by the manager), `fb_legal` on the category only
   (recorded by the legal gatekeeper);
 - improvement `imp_a` proposed by seller A, `imp_fb` proposed by the manager from `fb_promise`.
-gk_own is the service gatekeeper (its team owns `gate_a`), gk_other the legal gatekeeper (no gate
-of legal has opened yet). The operator supports the outbox and sees no business record.
+gk_own is the service gatekeeper (its team owns `gate_a`), gk_other the legal gatekeeper: legal
+has a gate on `review_a` too, so it sees that promise, but of its gates only its own. The operator
+supports the outbox and sees no business record.
 
 An id outside the reader's scope answers exactly what an unknown id answers (status and body);
 lists and their counts leave it out. Aggregates count every promise whoever asks.
@@ -41,16 +43,17 @@ UNKNOWN_ID = 987_654_321
 # detail path              anon seller_a seller_b marketer gk_own gk_other manager operator
 DETAIL = [
     ("/api/promises/{draft_a}/", 401, 200, 404, 404, 404, 404, 200, 404),
-    ("/api/promises/{review_a}/", 401, 200, 200, 404, 200, 404, 200, 404),
+    ("/api/promises/{review_a}/", 401, 200, 200, 404, 200, 200, 200, 404),
     ("/api/promises/{draft_m}/", 401, 404, 404, 200, 404, 404, 200, 404),
-    ("/api/promises/{review_a}/trail/", 401, 200, 200, 404, 200, 404, 200, 404),
+    ("/api/promises/{review_a}/trail/", 401, 200, 200, 404, 200, 200, 200, 404),
     ("/api/gates/{gate_a}/", 401, 200, 200, 404, 200, 404, 200, 404),
-    ("/api/customers/{cust_a}/", 401, 200, 200, 404, 200, 404, 200, 404),
+    ("/api/gates/{gate_legal}/", 401, 200, 200, 404, 404, 200, 200, 404),
+    ("/api/customers/{cust_a}/", 401, 200, 200, 404, 200, 200, 200, 404),
     ("/api/customers/{cust_new}/", 401, 200, 200, 200, 404, 404, 200, 404),
-    ("/api/feedback/{fb_promise}/", 401, 200, 200, 404, 200, 404, 200, 404),
+    ("/api/feedback/{fb_promise}/", 401, 200, 200, 404, 200, 200, 200, 404),
     ("/api/feedback/{fb_legal}/", 401, 404, 404, 404, 404, 200, 200, 404),
     ("/api/improvements/{imp_a}/", 401, 200, 404, 404, 404, 404, 200, 404),
-    ("/api/improvements/{imp_fb}/", 401, 200, 200, 404, 200, 404, 200, 404),
+    ("/api/improvements/{imp_fb}/", 401, 200, 200, 404, 200, 200, 200, 404),
     ("/api/categories/{category}/", 401, 200, 200, 200, 200, 200, 200, 200),
 ]
 
@@ -58,25 +61,25 @@ DETAIL = [
 LISTS = {
     "/api/promises/": {
         "anon": None, "seller_a": {"draft_a", "review_a"}, "seller_b": {"review_a", "draft_b"},
-        "marketer": {"draft_m"}, "gk_own": {"review_a"}, "gk_other": set(),
+        "marketer": {"draft_m"}, "gk_own": {"review_a"}, "gk_other": {"review_a"},
         "manager": {"draft_a", "review_a", "draft_b", "draft_m"}, "operator": set()},
     "/api/gates/": {  # the work queue: gates of the reader's teams
-        "anon": None, "seller_a": set(), "seller_b": set(), "marketer": set(), "gk_own": {"gate_a"},
-        "gk_other": set(), "manager": set(), "operator": set()},
+        "anon": None, "seller_a": set(), "seller_b": set(), "marketer": set(),
+        "gk_own": {"gate_a", "gate_closure"}, "gk_other": {"gate_legal"}, "manager": set(), "operator": set()},
     "/api/customers/": {
         "anon": None, "seller_a": {"cust_a", "cust_new"}, "seller_b": {"cust_a", "cust_b", "cust_new"},
-        "marketer": {"cust_m", "cust_new"}, "gk_own": {"cust_a"}, "gk_other": set(),
+        "marketer": {"cust_m", "cust_new"}, "gk_own": {"cust_a"}, "gk_other": {"cust_a"},
         "manager": {"cust_a", "cust_b", "cust_m", "cust_new"}, "operator": set()},
     "/api/feedback/": {
         "anon": None, "seller_a": {"fb_promise"}, "seller_b": {"fb_promise"}, "marketer": set(),
-        "gk_own": {"fb_promise"}, "gk_other": {"fb_legal"}, "manager": {"fb_promise", "fb_legal"},
+        "gk_own": {"fb_promise"}, "gk_other": {"fb_legal", "fb_promise"}, "manager": {"fb_promise", "fb_legal"},
         "operator": set()},
     "/api/improvements/": {
         "anon": None, "seller_a": {"imp_a", "imp_fb"}, "seller_b": {"imp_fb"}, "marketer": set(),
-        "gk_own": {"imp_fb"}, "gk_other": set(), "manager": {"imp_a", "imp_fb"}, "operator": set()},
+        "gk_own": {"imp_fb"}, "gk_other": {"imp_fb"}, "manager": {"imp_a", "imp_fb"}, "operator": set()},
     "/api/promises/{review_a}/trail/": {  # trail rows: the promise's own and its visible gates'
         "anon": None, "seller_a": "all", "seller_b": "all", "marketer": None, "gk_own": "all",
-        "gk_other": None, "manager": "all", "operator": None},
+        "gk_other": "all", "manager": "all", "operator": None},
 }
 
 # which names of the world a list's ids are
@@ -97,11 +100,12 @@ ADMIN |= {name: (302, 403, 403, 403, 403, 403, 403, 403) for name in BUSINESS}
 
 
 @pytest.fixture
-def world(make_promise, seller, service_user, legal_user, manager, category):
+def world(make_promise, seller, service_user, legal_user, manager, category, customer):
     seller_b = UserFactory(username="seller-b", teams=[roles.SALES])
     marketer = UserFactory(username="marketer", teams=[roles.MARKETING])
     operator = UserFactory(username="operator", teams=[roles.OPERATORS])
-    cust_a, cust_b, cust_m, cust_new = (CustomerFactory() for _ in range(4))
+    cust_a, cust_b, cust_m = (CustomerFactory() for _ in range(3))
+    cust_new = customer  # make_promise's default customer, with no promise here
     draft_a = make_promise(customer=cust_a)
     review_a = ps.promise_submit(promise_id=make_promise(customer=cust_a).pk, user=seller)
     draft_b = make_promise(user=seller_b, customer=cust_b)
@@ -114,7 +118,10 @@ def world(make_promise, seller, service_user, legal_user, manager, category):
     users = {"anon": None, "seller_a": seller, "seller_b": seller_b, "marketer": marketer, "gk_own": service_user,
              "gk_other": legal_user, "manager": manager, "operator": operator}
     ids = {"draft_a": draft_a.pk, "review_a": review_a.pk, "draft_b": draft_b.pk, "draft_m": draft_m.pk,
-           "gate_a": review_a.gate_reviews.get(state="open").pk, "cust_a": cust_a.pk, "cust_b": cust_b.pk,
+           "gate_a": review_a.gate_reviews.get(state="open").pk,
+           "gate_legal": review_a.gate_reviews.get(owning_team__name=roles.LEGAL).pk,
+           "gate_closure": review_a.gate_reviews.get(owning_team__name=roles.SERVICE, step="closure").pk,
+           "cust_a": cust_a.pk, "cust_b": cust_b.pk,
            "cust_m": cust_m.pk, "cust_new": cust_new.pk, "fb_promise": fb_promise.pk, "fb_legal": fb_legal.pk,
            "imp_a": imp_a.pk, "imp_fb": imp_fb.pk, "category": category.pk}
     return users, ids
@@ -180,7 +187,7 @@ def test_the_trail_shows_a_gatekeeper_only_its_own_teams_gate_rows(world, make_p
     trail = token_client(legal_user).get(f"/api/promises/{promise.pk}/trail/").json()["results"]
 
     # then legal sees only its own gate, and no row of the service team's decision
-    assert [g["id"] for g in detail["gate_reviews"]] == [legal_gate.pk]
+    assert [g["id"] for g in detail["gates"]] == [legal_gate.pk]
     assert {row.get("gate_review") for row in trail} <= {None, legal_gate.pk}
     seller_trail = token_client(seller).get(f"/api/promises/{promise.pk}/trail/").json()
     assert seller_trail["count"] > len(trail)
@@ -241,7 +248,7 @@ def test_scoped_lists_run_a_bounded_number_of_queries(world, make_promise, selle
         ps.promise_submit(promise_id=make_promise(title=f"Promise {i}").pk, user=seller)
     with django_assert_max_num_queries(2):  # the reader's groups, then the list
         titles = [(p.title, p.category.name, p.owner.username) for p in promise_list(user=users["seller_b"])]
-    assert len(titles) == 11
+    assert len(titles) == 12  # the ten, review_a (the department's) and B's own draft
 
 
 @pytest.mark.parametrize("changelist", list(ADMIN), ids=list(ADMIN))
