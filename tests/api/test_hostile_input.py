@@ -110,7 +110,9 @@ def real_ids(make_promise, seller, service_user, legal_user, delivery_user):
     scenario.condition()
     return {
         "promises": promise.pk,
-        "gates": GateReview.objects.filter(state="open").values_list("pk", flat=True).first(),
+        # the service team's open gate: the service gatekeeper below may see it
+        "gates": GateReview.objects.filter(state="open", owning_team=service_user.groups.get())
+        .values_list("pk", flat=True).first(),
         "gate-conditions": scenario.condition().pk,
         "customers": Customer.objects.values_list("pk", flat=True).first(),
         "categories": PromiseCategory.objects.values_list("pk", flat=True).first(),
