@@ -19,6 +19,16 @@ class ApiMixin:
         if bad:
             raise ValidationError({name: _("Null characters are not allowed.") for name in bad})
         super().initial(request, *args, **kwargs)
+        self._require_visible()
+
+    def _require_visible(self) -> None:
+        """A record outside the user's read scope does not exist for them: every action on it (read
+        or write) answers the view's own 404 for an unknown id, body and all. A view opts in with
+        `is_visible(pk) -> bool` (its app's selector) and `not_found(pk)` (the NotFound it raises)."""
+        pk = getattr(self, "kwargs", {}).get("pk")
+        is_visible = getattr(self, "is_visible", None)
+        if pk is not None and is_visible is not None and not is_visible(int(pk)):
+            raise self.not_found(pk)
 
     def _page(self, queryset, serializer_class):
         queryset = self.filter_queryset(queryset)

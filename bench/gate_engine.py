@@ -155,11 +155,11 @@ def run(n: int, runs: int) -> None:
 
     detail, inbox, gate_page = Timer(), Timer(), Timer()
     for _ in range(runs):
-        detail(lambda: _touch_detail(promise_selectors.promise_detail(promise_id=busy.pk)))
+        detail(lambda: _touch_detail(promise_selectors.promise_detail(user=seller, promise_id=busy.pk)))
         inbox(lambda: [(r.name, r.promise.title, r.promise.owner.username) for r in
                        gate_selectors.gate_review_list_for_user(user=servicer, states=["open"])[:50]])
         review_id = GateReview.objects.filter(state="open").values_list("pk", flat=True).first()
-        gate_page(lambda rid=review_id: _touch_gate(gate_selectors.gate_review_detail(review_id=rid)))
+        gate_page(lambda rid=review_id: _touch_gate(gate_selectors.gate_review_detail(user=servicer, review_id=rid)))
 
     # The beat sweep: conditions of n // 2 conditional goes, all past due
     lapse_promises = [create() for _ in range(n // 2)]

@@ -38,17 +38,20 @@ def main() -> None:
 
     with throwaway_database():
         load(args.promises)
+        from django.contrib.auth import get_user_model
+
         from feedback.selectors.dashboard import kvp_dashboard
         from feedback.selectors.guidance import category_record
         from feedback.selectors.improvements import improvement_effects
         from feedback.selectors.signals import gate_escapes
 
         category_id = _first_category_id()
+        manager = get_user_model()(username="bench-manager", is_superuser=True)
         cases = [
             ("category_record", lambda: category_record(category_id=category_id)),
             ("improvement_effects", lambda: improvement_effects()),
             ("gate_escapes", lambda: gate_escapes()),
-            ("kvp_dashboard", lambda: kvp_dashboard()),
+            ("kvp_dashboard", lambda: kvp_dashboard(user=manager)),
         ]
         print(f"vendor={connection.vendor} promises={args.promises} runs={args.runs}")
         for name, fn in cases:

@@ -20,7 +20,7 @@ User = get_user_model()
 # Sales, marketing and management sit in Düsseldorf (NW); service and delivery work out of Munich (BY).
 TEAM_HOLIDAY_STATE = {
     roles.SALES: "NW", roles.MARKETING: "NW", roles.PRESALES: "NW", roles.MANAGERS: "NW", roles.LEGAL: "NW",
-    roles.SERVICE: "BY", roles.DELIVERY: "BY",
+    roles.SERVICE: "BY", roles.DELIVERY: "BY", roles.OPERATORS: "NW",
 }
 
 # username == team name; the password is "demo-<username>" (README.md, "Demo users").
@@ -32,7 +32,10 @@ DEMO_USERS = [
     (roles.DELIVERY, "Daniela", "Wagner"),
     (roles.LEGAL, "Lars", "Hoffmann"),
     ("manager", "Monika", "Fischer"),
+    ("operator", "Olaf", "Krause"),
 ]
+# The demo user's team, where the username is not the team's name.
+USER_TEAM = {"manager": roles.MANAGERS, "operator": roles.OPERATORS}
 ADMIN_USERNAME = "admin"
 
 
@@ -41,42 +44,20 @@ def demo_password(username: str) -> str:
 
 
 VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
-# What each kind of team may do in the admin (the services still enforce the product's rules).
-MAKER_PERMISSIONS = {
-    "promises": {"servicepromise": (VIEW, ADD, CHANGE, DELETE), "customer": (VIEW, ADD, CHANGE),
-                 "promisecategory": (VIEW,), "transitionlog": (VIEW,)},
-    "qualitygates": {"gatereview": (VIEW,), "gatecheck": (VIEW,), "gatecondition": (VIEW,), "gateplan": (VIEW,),
-                     "gatedefinition": (VIEW,), "gatecriterion": (VIEW,), "workingcalendar": (VIEW,)},
-    "notifications": {"*": (VIEW,)},
-    "feedback": {"*": (VIEW,)},
-}
-GATEKEEPER_PERMISSIONS = {
-    "promises": {"servicepromise": (VIEW,), "customer": (VIEW,), "promisecategory": (VIEW,),
-                 "transitionlog": (VIEW,)},
-    "qualitygates": {"gatereview": (VIEW,), "gatecheck": (VIEW,), "gatecondition": (VIEW,), "gateplan": (VIEW,),
-                     "gatedefinition": (VIEW,), "gatecriterion": (VIEW,), "workingcalendar": (VIEW,),
-                     "calendarclosure": (VIEW,)},
-    "notifications": {"*": (VIEW,)},
-    "feedback": {"*": (VIEW, ADD)},
-}
-MANAGER_PERMISSIONS = {
-    "promises": {"*": (VIEW, ADD, CHANGE, DELETE)},
-    "qualitygates": {"*": (VIEW, ADD, CHANGE, DELETE)},
-    "notifications": {"*": (VIEW,), "webhooksubscription": (VIEW, ADD)},
-    "feedback": {"*": (VIEW, ADD, CHANGE, DELETE)},
-    "auth": {"user": (VIEW,), "group": (VIEW, CHANGE)},
+# What each role may do in the admin: configuration for managers, support for operators
+# (core.roles.ADMIN_MODELS bounds it; promise makers and gatekeepers work through the API).
+ROLE_PERMISSIONS = {
+    roles.MANAGERS: {app_model: (VIEW, ADD, CHANGE, DELETE) for app_model in roles.ADMIN_MODELS[roles.MANAGERS]},
+    roles.OPERATORS: {app_model: (VIEW,) for app_model in roles.ADMIN_MODELS[roles.OPERATORS]},
 }
 
 
-def _permissions(spec: dict[str, dict[str, tuple[str, ...]]]) -> list[Permission]:
+def _permissions(spec: dict[str, tuple[str, ...]]) -> list[Permission]:
     query = Q(pk__in=[])
-    for app_label, models in spec.items():
-        for model, actions in models.items():
-            for action in actions:
-                if model == "*":
-                    query |= Q(content_type__app_label=app_label, codename__startswith=f"{action}_")
-                else:
-                    query |= Q(content_type__app_label=app_label, codename=f"{action}_{model}")
+    for app_model, actions in spec.items():
+        app_label, model = app_model.split(".")
+        for action in actions:
+            query |= Q(content_type__app_label=app_label, codename=f"{action}_{model}")
     return list(Permission.objects.filter(query))
 
 
@@ -93,9 +74,7 @@ def seed_teams(*, today: dt.date) -> dict[str, Group]:
             for day, label in ((24, "Heiligabend (Betriebsruhe)"), (31, "Silvester (Betriebsruhe)")):
                 CalendarClosure.objects.get_or_create(calendar=calendar, date=dt.date(year, 12, day),
                                                       defaults={"name": label})
-        spec = (MANAGER_PERMISSIONS if name == roles.MANAGERS
-                else MAKER_PERMISSIONS if name in roles.PROMISE_MAKER_TEAMS else GATEKEEPER_PERMISSIONS)
-        team.permissions.add(*_permissions(spec))
+        team.permissions.add(*_permissions(ROLE_PERMISSIONS.get(name, {})))
         teams[name] = team
     return teams
 
@@ -103,9 +82,10 @@ def seed_teams(*, today: dt.date) -> dict[str, Group]:
 def seed_users(*, teams: dict[str, Group]) -> dict[str, User]:
     users, created_users = {}, []
     for username, first, last in DEMO_USERS:
-        team = teams[roles.MANAGERS if username == "manager" else username]
+        team = teams[USER_TEAM.get(username, username)]
         user, created = User.objects.get_or_create(username=username, defaults={
-            "first_name": first, "last_name": last, "email": f"{username}@demo.example.com", "is_staff": True,
+            "first_name": first, "last_name": last, "email": f"{username}@demo.example.com",
+            "is_staff": team.name in roles.ADMIN_MODELS,
         })
         if created:
             created_users.append(user)
@@ -118,7 +98,7 @@ def seed_users(*, teams: dict[str, Group]) -> dict[str, User]:
         created_users.append(admin)
     users[ADMIN_USERNAME] = admin
     # Only on creation: a second run must not reset a password someone changed. The hasher is
-    # deliberately slow and releases the GIL, so the eight hashes are computed side by side.
+    # deliberately slow and releases the GIL, so the hashes are computed side by side.
     with ThreadPoolExecutor(max_workers=4) as pool:
         hashes = list(pool.map(lambda u: make_password(demo_password(u.username)), created_users))
     for user, hashed in zip(created_users, hashes, strict=True):

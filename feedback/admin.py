@@ -9,29 +9,27 @@ improvement item moves only through its transition buttons.
 
 from __future__ import annotations
 
-import functools
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_helpers import admin_change_link, bulk_service_action, domain_error_text
+from core.admin_helpers import admin_change_link, bulk_service_action
 from core.errors import DomainError
 from core.roles import is_manager
 from promises.models import Customer, Metric, PromiseCategory, ServicePromise
 from qualitygates.models import GateCriterion, GateDefinition, Requirement
 
+from . import guidance_admin  # noqa: F401 - registers the guidance admin
+from .admin_forms import form_errors, render_form
 from .models import (
     Feedback,
     FeedbackChannel,
     FeedbackKind,
-    Guidance,
     ImprovementItem,
     ImprovementState,
     ImprovementTarget,
@@ -40,35 +38,14 @@ from .models import (
     TargetMeasure,
 )
 from .selectors.dashboard import kvp_dashboard
+from .selectors.improvements import improvement_visible_q
+from .selectors.intake import feedback_visible_q
 from .services import improvements
-from .services.guidance import guidance_publish, guidance_retire
 from .services.importing import feedback_import_csv
 from .services.intake import feedback_record
 from .services.targets import TargetInput
 
 I = ImprovementState  # noqa: E741
-
-
-def _form_errors(form: forms.Form, exc: DomainError) -> None:
-    """Put a domain error on the form: per field where the service named one, else on the form."""
-    placed = False
-    for name, text in exc.fields.items():
-        key = name.removesuffix("_id").removesuffix("_ids")
-        if key in form.fields:
-            form.add_error(key, text)
-            placed = True
-        elif name in form.fields:
-            form.add_error(name, text)
-            placed = True
-    if not placed or not exc.fields:
-        form.add_error(None, domain_error_text(exc))
-    elif exc.message:
-        form.add_error(None, exc.message)
-
-
-def _render(modeladmin, request, template: str, title: str, **context):
-    return TemplateResponse(request, template, {
-        **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta, "title": title, **context})
 
 
 # --- feedback ------------------------------------------------------------------------------------
@@ -112,6 +89,9 @@ class FeedbackAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Feedback._meta.fields]
     change_list_template = "admin/feedback/feedback/change_list.html"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(feedback_visible_q(request.user))
+
     def has_change_permission(self, request, obj=None):
         return False  # feedback is a record of what a customer said; it is not edited afterwards
 
@@ -138,11 +118,11 @@ class FeedbackAdmin(admin.ModelAdmin):
             try:
                 item = feedback_record(user=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _form_errors(form, exc)
+                form_errors(form, exc)
             else:
                 self.message_user(request, gettext("Feedback recorded."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:feedback_feedback_change", args=[item.pk]))
-        return _render(self, request, "admin/feedback/form.html", gettext("Record feedback"), form=form,
+        return render_form(self, request, "admin/feedback/form.html", gettext("Record feedback"), form=form,
                        action_label=gettext("Record feedback"))
 
     def import_view(self, request):
@@ -162,54 +142,11 @@ class FeedbackAdmin(admin.ModelAdmin):
                         else gettext("Imported %(n)d feedback rows.")) % {"n": result.imported}
                 self.message_user(request, text, messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:feedback_feedback_changelist"))
-        return _render(self, request, "admin/feedback/form.html", gettext("Import feedback from CSV"), form=form,
+        return render_form(self, request, "admin/feedback/form.html", gettext("Import feedback from CSV"), form=form,
                        action_label=gettext("Import"), row_errors=row_errors, multipart=True)
 
 
 # --- guidance ------------------------------------------------------------------------------------
-
-class GuidanceForm(forms.Form):
-    categories = forms.ModelMultipleChoiceField(label=_("categories"), queryset=PromiseCategory.objects.all())
-    text = forms.CharField(label=_("guidance"), widget=forms.Textarea(attrs={"rows": 4}))
-
-
-@admin.register(Guidance)
-class GuidanceAdmin(admin.ModelAdmin):
-    list_display = ("category", "text", "improvement", "published_at", "retired_at")
-    list_filter = ("category", ("retired_at", admin.EmptyFieldListFilter))
-    list_select_related = ("category", "improvement")
-    readonly_fields = ("category", "text", "improvement", "published_by", "published_at", "retired_at", "retired_by",
-                       "retire_reason", "superseded_by")
-    actions = ["retire_selected"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # retired, not deleted: promises record which guidance their submitter acknowledged
-
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = GuidanceForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                guidance_publish(user=request.user, text=form.cleaned_data["text"],
-                                 category_ids=[c.pk for c in form.cleaned_data["categories"]])
-            except DomainError as exc:
-                _form_errors(form, exc)
-            else:
-                self.message_user(request, gettext("Guidance published."), messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:feedback_guidance_changelist"))
-        return _render(self, request, "admin/feedback/form.html", gettext("Publish guidance"), form=form,
-                       action_label=gettext("Publish"))
-
-    @admin.action(description=_("Retire selected guidance"))
-    def retire_selected(self, request, queryset):
-        bulk_service_action(self, request, queryset,
-                            functools.partial(guidance_retire, reason=gettext("Retired with the admin's bulk action")),
-                            id_kwarg="guidance_id", done=gettext("Retired"))
-
 
 # --- improvement items ---------------------------------------------------------------------------
 
@@ -362,15 +299,16 @@ class ImprovementItemAdmin(admin.ModelAdmin):
     change_list_template = "admin/feedback/improvementitem/change_list.html"
     actions = ["accept_selected"]
 
+    def get_queryset(self, request):
+        return (super().get_queryset(request).filter(improvement_visible_q(request.user))
+                .prefetch_related("targets__metric"))
+
     def has_change_permission(self, request, obj=None):
         # The change page is read-only; state moves through the transition buttons only.
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("targets__metric")
 
     @admin.display(description=_("targets"))
     def targets_text(self, obj):
@@ -410,11 +348,11 @@ class ImprovementItemAdmin(admin.ModelAdmin):
                     category_ids=[c.pk for c in data["categories"]],
                     gate_definition_ids=[d.pk for d in data["gate_definitions"]], feedback_ids=data["feedback"])
             except DomainError as exc:
-                _form_errors(form, exc)
+                form_errors(form, exc)
             else:
                 self.message_user(request, gettext("Improvement proposed."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:feedback_improvementitem_change", args=[item.pk]))
-        return _render(self, request, "admin/feedback/form.html", gettext("Propose an improvement"), form=form,
+        return render_form(self, request, "admin/feedback/form.html", gettext("Propose an improvement"), form=form,
                        action_label=gettext("Propose"))
 
     def transition_view(self, request, object_id: int, name: str):
@@ -428,13 +366,13 @@ class ImprovementItemAdmin(admin.ModelAdmin):
             try:
                 service(item_id=item.pk, user=request.user, **_service_kwargs(name, form.cleaned_data))
             except DomainError as exc:
-                _form_errors(form, exc)
+                form_errors(form, exc)
             else:
                 item.refresh_from_db()
                 self.message_user(request, gettext("%(action)s: the item is now %(state)s.") % {
                     "action": label, "state": item.get_state_display()}, messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
-        return _render(self, request, "admin/feedback/form.html", f"{label}: {item}", form=form, original=item,
+        return render_form(self, request, "admin/feedback/form.html", f"{label}: {item}", form=form, original=item,
                        action_label=label)
 
     @admin.action(description=_("Accept selected proposals"))
@@ -445,5 +383,5 @@ class ImprovementItemAdmin(admin.ModelAdmin):
     def dashboard_view(self, request):
         if not is_manager(request.user):
             raise PermissionDenied
-        return _render(self, request, "admin/feedback/dashboard.html", gettext("KVP dashboard"),
-                       board=kvp_dashboard())
+        return render_form(self, request, "admin/feedback/dashboard.html", gettext("KVP dashboard"),
+                       board=kvp_dashboard(user=request.user))

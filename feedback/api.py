@@ -18,8 +18,8 @@ from promises.evidence import metric_evidence
 
 from . import serializers as s
 from .selectors.guidance import category_record, guidance_list
-from .selectors.improvements import improvement_detail, improvement_list
-from .selectors.intake import feedback_list
+from .selectors.improvements import improvement_detail, improvement_is_visible, improvement_list
+from .selectors.intake import feedback_is_visible, feedback_list
 from .selectors.targets import improvement_baseline
 from .services import improvements
 from .services.guidance import guidance_retire, guidance_supersede
@@ -38,7 +38,13 @@ class FeedbackViewSet(ApiMixin, viewsets.GenericViewSet):
     ordering = ["-received_at", "-id"]
 
     def get_queryset(self):
-        return feedback_list()
+        return feedback_list(user=self.request.user)
+
+    def is_visible(self, pk: int) -> bool:
+        return feedback_is_visible(user=self.request.user, feedback_id=pk)
+
+    def not_found(self, pk) -> NotFound:
+        return NotFound(_("Feedback %(id)s does not exist.") % {"id": pk})
 
     def list(self, request):
         return self._page(self.get_queryset(), s.FeedbackSerializer)
@@ -46,7 +52,7 @@ class FeedbackViewSet(ApiMixin, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         item = self.get_queryset().filter(pk=int(pk)).first()
         if item is None:
-            raise NotFound(_("Feedback %(id)s does not exist.") % {"id": pk})
+            raise self.not_found(pk)
         return Response(s.FeedbackSerializer(item).data)
 
     @extend_schema(request=s.FeedbackWriteSerializer, responses={201: s.FeedbackSerializer},
@@ -99,12 +105,18 @@ class ImprovementViewSet(ApiMixin, viewsets.GenericViewSet):
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self):
-        return improvement_list()
+        return improvement_list(user=self.request.user)
+
+    def is_visible(self, pk: int) -> bool:
+        return improvement_is_visible(user=self.request.user, item_id=pk)
+
+    def not_found(self, pk) -> NotFound:
+        return NotFound(_("Improvement item %(id)s does not exist.") % {"id": pk})
 
     def _detail(self, item_id: int, status_code: int = status.HTTP_200_OK) -> Response:
-        item = improvement_detail(item_id=item_id)
+        item = improvement_detail(user=self.request.user, item_id=item_id)
         if item is None:
-            raise NotFound(_("Improvement item %(id)s does not exist.") % {"id": item_id})
+            raise self.not_found(item_id)
         return Response(s.ImprovementDetailSerializer(item).data, status=status_code)
 
     def list(self, request):

@@ -5,11 +5,11 @@ failed delivery again, switch a webhook back on) call the notification services.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_helpers import ReadOnlyAdminMixin, bulk_service_action
+from core.admin_helpers import ReadOnlyAdminMixin, bulk_service_action, call_service
 
 from . import delivery, user_settings
 from .models import (
@@ -103,12 +103,13 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     list_select_related = ("user",)
     search_fields = ("name", "url", "user__username")
-    actions = ("enable_selected",)
+    actions = ("enable_selected", "rotate_secret_selected")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("user", "name", "url", "kinds", "secret", "is_active", "consecutive_failures", "disabled_at",
+        # The signing secret is never shown again after its creation (a rotation shows the new one once).
+        return ("user", "name", "url", "kinds", "is_active", "consecutive_failures", "disabled_at",
                 "disabled_reason", "created_at")
 
     def get_fields(self, request, obj=None):
@@ -123,6 +124,17 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
             kinds=list(form.cleaned_data["kinds"]))
         obj.pk = obj.id = created.pk
         obj._state.adding = False
+        self.message_user(request, gettext("Signing secret of %(name)s, shown this once: %(secret)s")
+                          % {"name": created.name, "secret": created.secret}, messages.WARNING)
+
+    @admin.action(description=_("Give selected webhooks a new signing secret"))
+    def rotate_secret_selected(self, request, queryset):
+        for subscription in queryset:
+            ok, secret = call_service(request, user_settings.webhook_subscription_rotate_secret,
+                                      subscription_id=subscription.pk)
+            if ok:
+                self.message_user(request, gettext("New signing secret of %(name)s, shown this once: %(secret)s")
+                                  % {"name": subscription.name, "secret": secret}, messages.WARNING)
 
     @admin.action(description=_("Switch selected webhooks back on"))
     def enable_selected(self, request, queryset):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import CommonErrorCode, IllegalTransition, NotAllowed, NotFound
-from core.roles import is_manager
+from core.roles import is_manager, is_operator
 
 from . import channels
 from .dispatch import DELIVERY_TASK, dispatch_on_commit
@@ -127,9 +127,11 @@ def _webhook_record_outcome(subscription_id: int, *, ok: bool, error: str, now: 
 
 
 def delivery_retry(*, delivery_id: int, user) -> Delivery:
-    """A manager sends a failed delivery again (its receiver was fixed): attempts count from zero."""
-    if not is_manager(user):
-        raise NotAllowed(_("Only a manager may send a failed notification again."), code=CommonErrorCode.NOT_MANAGER)
+    """A manager or an operator (support) sends a failed delivery again (its receiver was fixed):
+    attempts count from zero."""
+    if not (is_manager(user) or is_operator(user)):
+        raise NotAllowed(_("Only a manager or an operator may send a failed notification again."),
+                         code=CommonErrorCode.NOT_MANAGER)
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None:

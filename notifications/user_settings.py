@@ -14,7 +14,7 @@ from core.errors import CommonErrorCode, NotFound, ValidationFailed
 
 from . import webhook_targets
 from .error_codes import NotificationErrorCode
-from .models import EventKind, InboxItem, WebhookSubscription
+from .models import EventKind, InboxItem, WebhookSubscription, new_webhook_secret
 
 
 def webhook_subscription_create(*, user, name: str, url: str, kinds: list[str] | None = None,
@@ -81,3 +81,15 @@ def webhook_subscription_disable(*, subscription_id: int, user,
             subscription.disabled_reason = "Switched off by its owner."
             subscription.save()
     return subscription
+
+
+def webhook_subscription_rotate_secret(*, subscription_id: int, user) -> str:
+    """Give one of the user's webhooks a new signing secret and return it: the only time it is shown.
+    Signing uses the stored secret from the next delivery on; the receiver switches to the new one."""
+    with transaction.atomic():
+        subscription = WebhookSubscription.objects.select_for_update().filter(pk=subscription_id, user=user).first()
+        if subscription is None:
+            raise NotFound(_("Webhook subscription %(id)s does not exist.") % {"id": subscription_id})
+        subscription.secret = new_webhook_secret()
+        subscription.save(update_fields=["secret"])
+    return subscription.secret

@@ -30,7 +30,7 @@ from core.errors import DomainError
 from feedback.selectors.guidance import category_record, guidance_current
 from qualitygates.models import GateReview
 
-from . import customer_admin, metric_admin, services  # noqa: F401  (the admin modules register themselves)
+from . import customer_admin, metric_admin, selectors, services  # noqa: F401  (the admin modules register themselves)
 from .models import CustomerNotice, PromiseCategory, PromiseState, ServicePromise, TransitionLog
 from .selectors import status_link_visible
 from .status_link import status_url
@@ -159,7 +159,8 @@ class ServicePromiseAdmin(admin.ModelAdmin):
                         "status_link", "customer_visible_at", "created_at", "updated_at")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("category", "customer", "owner", "gate_plan", "metric")
+        return (super().get_queryset(request).filter(selectors.promise_visible_q(request.user))
+                .select_related("category", "customer", "owner", "gate_plan", "metric"))
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None and status_link_visible(user=request.user, promise=obj):
@@ -348,6 +349,11 @@ class TransitionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("at", "subject", "promise_link", "gate_review_link", "action", "from_state", "to_state", "actor",
               "comment")
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            selectors.trail_visible_q(request.user),
+            promise__in=ServicePromise.objects.filter(selectors.promise_visible_q(request.user)))
 
     @admin.display(description=_("promise"))
     def promise_link(self, obj):

@@ -52,7 +52,7 @@ class CustomerViewSet(ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
     filterset_fields = ["language", "segment"]
 
     def get_queryset(self):
-        return selectors.customer_list()
+        return selectors.customer_list(user=self.request.user)
 
     def create(self, request):
         data = validated(s.CustomerSerializer, request.data)
@@ -120,10 +120,16 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.promise_list(user=self.request.user)
 
+    def is_visible(self, pk: int) -> bool:
+        return selectors.promise_is_visible(user=self.request.user, promise_id=pk)
+
+    def not_found(self, pk) -> NotFound:
+        return NotFound(_("Promise %(id)s does not exist.") % {"id": pk})
+
     def _detail(self, promise_id: int, status_code: int = status.HTTP_200_OK) -> Response:
-        promise = selectors.promise_detail(promise_id=promise_id)
+        promise = selectors.promise_detail(user=self.request.user, promise_id=promise_id)
         if promise is None:
-            raise NotFound(_("Promise %(id)s does not exist.") % {"id": promise_id})
+            raise self.not_found(promise_id)
         return Response(s.PromiseDetailSerializer(promise, context={"request": self.request}).data,
                         status=status_code)
 
@@ -196,7 +202,5 @@ class PromiseViewSet(ApiMixin, viewsets.GenericViewSet):
                    filters=False)
     @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
     def trail(self, request, pk=None):
-        if not selectors.promise_list().filter(pk=int(pk)).exists():
-            raise NotFound(_("Promise %(id)s does not exist.") % {"id": pk})
-        page = self.paginate_queryset(selectors.promise_trail(promise_id=int(pk)))
+        page = self.paginate_queryset(selectors.promise_trail(user=request.user, promise_id=int(pk)))
         return self.get_paginated_response(s.TransitionSerializer(page, many=True).data)

@@ -16,6 +16,7 @@ from core.roles import is_manager
 
 from . import personal_data, services
 from .models import Customer, PersonalDataLog
+from .selectors import customer_visible_q
 
 
 @admin.register(Customer)
@@ -58,7 +59,8 @@ class CustomerAdmin(admin.ModelAdmin):
         return None
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_promise_count=Count("promises"))
+        return (super().get_queryset(request).filter(customer_visible_q(request.user))
+                .annotate(_promise_count=Count("promises")))
 
     @admin.display(description=_("promises"), ordering="_promise_count")
     def promise_count(self, obj):

@@ -1,18 +1,92 @@
-"""Reads on service promises."""
+"""Reads on service promises, and the read scope of the promise world.
+
+Who sees what (README, "Who sees what"), in one place: the API, the admin, exports and every
+other reader filter through `promise_visible_q`, `gate_review_visible_q`, `trail_visible_q` and
+`customer_visible_q`.
+- managers see every promise;
+- a promise maker sees the promises they own, and those of their department (the promise's
+  `origin_department` is one of the maker's groups sales / marketing / presales) once they are
+  submitted: a draft is its owner's work in progress;
+- a gatekeeper sees the promises that have (had) a gate review of one of their teams — from
+  submission on, when the plan's gates are laid out, whether the review waits, is open or was
+  decided — and of those promises only their own teams' gate reviews;
+- anyone else (operators, users in no group, anonymous) sees none.
+Aggregates that show no individual record (a category's record, the dashboard's figures) do
+not use these: they are the organisation's shared lessons and count every promise."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from core.ids import as_id
-from core.roles import is_manager, team_names
+from core.roles import is_manager, is_promise_maker, maker_departments, team_ids, team_names
 from qualitygates.models import GateCheck, GateReview
 
-from .models import Customer, Metric, PromiseCategory, ServicePromise, TransitionLog
+from .models import Customer, Metric, PromiseCategory, PromiseState, ServicePromise, TransitionLog
+
+# A condition no row meets; Django answers it without asking the database.
+NOTHING = Q(pk__in=[])
 
 
-def promise_list(*, user=None, state: str | None = None, category_id: int | None = None) -> QuerySet[ServicePromise]:
-    qs = ServicePromise.objects.select_related("category", "customer", "owner", "metric")
+def _signed_in(user) -> bool:
+    return bool(user is not None and user.is_authenticated)
+
+
+def promise_visible_q(user) -> Q:
+    """The promises `user` may see, as a condition on ServicePromise."""
+    if not _signed_in(user):
+        return NOTHING
+    if is_manager(user):
+        return Q()
+    visible = Q(owner_id=user.pk)
+    departments = maker_departments(user)
+    if departments:
+        visible |= Q(origin_department__in=sorted(departments)) & ~Q(state=PromiseState.DRAFT)
+    teams = team_ids(user)
+    if teams:
+        visible |= Q(Exists(GateReview.objects.filter(promise_id=OuterRef("pk"), owning_team_id__in=sorted(teams))))
+    return visible
+
+
+def gate_review_visible_q(user, *, prefix: str = "") -> Q:
+    """The gate reviews `user` may see, as a condition on GateReview (or on a model reaching it
+    through `prefix`, e.g. "gate_review__"): their teams' reviews; to a maker, every review of the
+    promises in the maker's scope (the maker has to know why a gate sent it back)."""
+    if not _signed_in(user):
+        return NOTHING
+    if is_manager(user):
+        return Q()
+    visible = Q(**{f"{prefix}owning_team_id__in": sorted(team_ids(user))}) if team_ids(user) else NOTHING
+    visible |= Q(**{f"{prefix}promise__owner_id": user.pk})
+    departments = maker_departments(user)
+    if departments:
+        visible |= Q(**{f"{prefix}promise__origin_department__in": sorted(departments)})
+    return visible
+
+
+def trail_visible_q(user) -> Q:
+    """Of a visible promise's trail: the promise's own rows and those of the gates the user sees."""
+    if is_manager(user):
+        return Q()
+    return Q(gate_review__isnull=True) | gate_review_visible_q(user, prefix="gate_review__")
+
+
+def customer_visible_q(user) -> Q:
+    """A customer's data is visible to whoever may see one of its promises. A customer nobody has
+    promised anything yet is visible to every promise maker, so that one of them can make the first."""
+    if not _signed_in(user):
+        return NOTHING
+    if is_manager(user):
+        return Q()
+    of_customer = ServicePromise.objects.filter(customer_id=OuterRef("pk"))
+    visible = Q(Exists(of_customer.filter(promise_visible_q(user))))
+    if is_promise_maker(user):
+        visible |= ~Q(Exists(of_customer))
+    return visible
+
+
+def promise_list(*, user, state: str | None = None, category_id: int | None = None) -> QuerySet[ServicePromise]:
+    qs = ServicePromise.objects.filter(promise_visible_q(user)).select_related("category", "customer", "owner", "metric")
     if state:
         qs = qs.filter(state=state)
     if category_id:
@@ -20,20 +94,27 @@ def promise_list(*, user=None, state: str | None = None, category_id: int | None
     return qs
 
 
-def promise_detail(*, promise_id: int) -> ServicePromise | None:
-    """A promise with its gates, checks, conditions and trail: a fixed number of queries."""
+def promise_is_visible(*, user, promise_id: int) -> bool:
+    return ServicePromise.objects.filter(promise_visible_q(user), pk=as_id(promise_id)).exists()
+
+
+def promise_detail(*, user, promise_id: int) -> ServicePromise | None:
+    """A promise with the gates, checks, conditions and trail `user` may see: a fixed number of
+    queries. None when it does not exist or is outside the user's scope (the same answer)."""
     return (
-        ServicePromise.objects.select_related("category", "customer", "owner", "gate_plan", "metric")
+        ServicePromise.objects.filter(promise_visible_q(user))
+        .select_related("category", "customer", "owner", "gate_plan", "metric")
         .prefetch_related(
             Prefetch(
                 "gate_reviews",
-                queryset=GateReview.objects.select_related("owning_team", "decided_by")
+                queryset=GateReview.objects.filter(gate_review_visible_q(user))
+                .select_related("owning_team", "decided_by")
                 .prefetch_related(Prefetch("checks", queryset=GateCheck.objects.order_by("order", "id")),
                                   "conditions__owner")
                 .order_by("round", "order", "id"),
             ),
-            Prefetch("trail", queryset=TransitionLog.objects.select_related("actor", "gate_review")
-                     .order_by("at", "id")),
+            Prefetch("trail", queryset=TransitionLog.objects.filter(trail_visible_q(user))
+                     .select_related("actor", "gate_review").order_by("at", "id")),
         )
         .filter(pk=as_id(promise_id))
         .first()
@@ -57,8 +138,8 @@ def status_link_visible(*, user, promise: ServicePromise) -> bool:
             or promise.origin_department in team_names(user))
 
 
-def customer_list() -> QuerySet[Customer]:
-    return Customer.objects.order_by("name", "id")
+def customer_list(*, user) -> QuerySet[Customer]:
+    return Customer.objects.filter(customer_visible_q(user)).order_by("name", "id")
 
 
 def category_list() -> QuerySet[PromiseCategory]:
@@ -69,7 +150,9 @@ def category_list() -> QuerySet[PromiseCategory]:
 
 
 
-def promise_trail(*, promise_id: int) -> QuerySet[TransitionLog]:
-    """The append-only trail of one promise and its gates, oldest first."""
-    return (TransitionLog.objects.filter(promise_id=promise_id)
+def promise_trail(*, user, promise_id: int) -> QuerySet[TransitionLog]:
+    """The append-only trail of one promise and the gates the user sees, oldest first; empty when
+    the promise is outside the user's scope."""
+    return (TransitionLog.objects.filter(trail_visible_q(user), promise_id=as_id(promise_id),
+                                         promise__in=ServicePromise.objects.filter(promise_visible_q(user)))
             .select_related("actor", "gate_review").order_by("at", "id"))

@@ -23,6 +23,7 @@ from core.admin_helpers import (
     call_service,
 )
 from promises.models import TransitionLog
+from promises.selectors import gate_review_visible_q
 
 from . import calendar_admin, plan_admin, services  # noqa: F401  (the admin modules register themselves)
 from .checks import CheckInput
@@ -140,7 +141,8 @@ class GateReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = (CheckInline, ConditionInline, ReviewTrailInline)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("promise", "owning_team", "decided_by", "definition")
+        return (super().get_queryset(request).filter(gate_review_visible_q(request.user))
+                .select_related("promise", "owning_team", "decided_by", "definition"))
 
     @admin.display(description=_("promise"))
     def promise_link(self, obj):
@@ -184,7 +186,7 @@ class GateReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return {**self.admin_site.each_context(request), "opts": self.model._meta, "original": review, **extra}
 
     def decide_view(self, request, object_id: int):
-        review = gate_review_detail(review_id=object_id)
+        review = gate_review_detail(user=request.user, review_id=object_id)
         if review is None or not self.has_view_permission(request, review):
             return HttpResponseRedirect(reverse("admin:qualitygates_gatereview_changelist"))
         change_url = reverse("admin:qualitygates_gatereview_change", args=[review.pk])
@@ -255,7 +257,8 @@ class GateConditionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ("meet_selected",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("review", "owner", "resolved_by")
+        return (super().get_queryset(request).filter(gate_review_visible_q(request.user, prefix="review__"))
+                .select_related("review", "owner", "resolved_by"))
 
     @admin.action(description=_("Mark selected conditions met"))
     def meet_selected(self, request, queryset):

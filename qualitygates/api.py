@@ -44,10 +44,16 @@ class GateReviewViewSet(ApiMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.gate_review_list_for_user(user=self.request.user)
 
+    def is_visible(self, pk: int) -> bool:
+        return selectors.gate_review_is_visible(user=self.request.user, review_id=pk)
+
+    def not_found(self, pk) -> NotFound:
+        return NotFound(_("Gate review %(id)s does not exist.") % {"id": pk})
+
     def _detail(self, review_id: int) -> Response:
-        review = selectors.gate_review_detail(review_id=review_id)
+        review = selectors.gate_review_detail(user=self.request.user, review_id=review_id)
         if review is None:
-            raise NotFound(_("Gate review %(id)s does not exist.") % {"id": review_id})
+            raise self.not_found(review_id)
         return Response(s.GateReviewDetailSerializer(review).data)
 
     def list(self, request):
@@ -77,6 +83,12 @@ class GateReviewViewSet(ApiMixin, viewsets.GenericViewSet):
 class GateConditionViewSet(ApiMixin, viewsets.GenericViewSet):
     serializer_class = s.GateConditionSerializer
     lookup_value_regex = ID_PATTERN
+
+    def is_visible(self, pk: int) -> bool:
+        return selectors.gate_condition_is_visible(user=self.request.user, condition_id=pk)
+
+    def not_found(self, pk) -> NotFound:
+        return NotFound(_("Gate condition %(id)s does not exist.") % {"id": pk})
 
     @extend_schema(request=s.ConditionMeetSerializer, responses=s.GateConditionSerializer,
                    summary="Mark a condition of a conditional go as met")

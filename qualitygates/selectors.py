@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from core.ids import as_id
+from core.roles import is_manager
+from promises.selectors import gate_review_visible_q
 
-from .models import GateCheck, GatePlan, GateReview, WorkingCalendar
+from .models import GateCheck, GateCondition, GatePlan, GateReview, WorkingCalendar
 from .working_time import Calendar
 
 
@@ -20,7 +22,8 @@ def gate_plan_current(*, category_id: int) -> GatePlan | None:
 
 
 def gate_review_list_for_user(*, user, states: list[str] | None = None) -> QuerySet[GateReview]:
-    """Gates the user's teams own, open ones first by due time."""
+    """The work queue: gates the user's teams own, open ones first by due time (a manager's queue
+    holds the gates of the manager's teams too, not every gate)."""
     qs = (GateReview.objects.filter(owning_team__in=user.groups.all())
           .select_related("promise", "promise__owner", "promise__category", "owning_team", "decided_by"))
     if states:
@@ -28,8 +31,23 @@ def gate_review_list_for_user(*, user, states: list[str] | None = None) -> Query
     return qs.order_by("due_at", "id")
 
 
-def gate_review_detail(*, review_id: int) -> GateReview | None:
-    return (GateReview.objects.select_related("promise", "owning_team", "decided_by")
+def gate_review_detail(*, user, review_id: int) -> GateReview | None:
+    """One gate review, or None when it does not exist or is outside the user's scope."""
+    return (GateReview.objects.filter(gate_review_visible_q(user))
+            .select_related("promise", "owning_team", "decided_by")
             .prefetch_related(Prefetch("checks", queryset=GateCheck.objects.order_by("order", "id")), "conditions")
             .filter(pk=as_id(review_id)).first())
 
+
+
+def gate_review_is_visible(*, user, review_id: int) -> bool:
+    return GateReview.objects.filter(gate_review_visible_q(user), pk=as_id(review_id)).exists()
+
+
+def gate_condition_is_visible(*, user, condition_id: int) -> bool:
+    """A condition is visible with its gate review, and to the person who has to meet it."""
+    visible = gate_review_visible_q(user, prefix="review__")
+    if user is not None and user.is_authenticated and not is_manager(user):
+        # Q() | X would narrow "everything" to X: a manager's Q() stays as it is.
+        visible |= Q(owner_id=user.pk)
+    return GateCondition.objects.filter(visible, pk=as_id(condition_id)).exists()

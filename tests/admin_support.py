@@ -28,6 +28,14 @@ def make_staff(user, *codenames: str):
     return user
 
 
+def make_superuser(user):
+    """A superuser who keeps their teams: since the admin is for configuration and operations, only a
+    superuser works on business records there, and the services still apply the team's rules."""
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    return user
+
+
 def open_review(promise) -> GateReview:
     return GateReview.objects.get(promise_id=promise.pk, state=ReviewState.OPEN)
 

@@ -94,6 +94,7 @@ def database_from_env(default_url: str) -> dict:
 DATABASES = {"default": database_from_env(f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Model permissions bounded by role (core/auth_backends.py): the walls of the admin.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -360,8 +361,8 @@ NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS = env.list("NOTIFICATIONS_WEBHOOK_ALLOWED_HO
 # Five failed sign-ins for one account, or from one address, lock it for the cool-off (admin login,
 # /api/auth/token/, anything that calls authenticate() with a request). A success resets the count.
 AUTHENTICATION_BACKENDS = [
-    "api.lockout.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "api.lockout.LockoutBackend",  # first: a locked account or address is refused before the password check
+    "core.auth_backends.RoleBoundModelBackend",  # permissions bounded by role (issue 9, scope)
 ]
 AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("SIGNIN_COOLOFF_MINUTES", default=30))

@@ -30,14 +30,15 @@ def category_keep_rates(*, window_days: int | None = None, now: dt.datetime | No
             for c in rows]
 
 
-def kvp_dashboard(*, now: dt.datetime | None = None) -> dict:
+def kvp_dashboard(*, user, now: dt.datetime | None = None) -> dict:
     """The manager's KVP board: keep rate per category, gate escapes (flagged first), open
-    improvements, the measured effect of standardized ones. A fixed number of queries."""
+    improvements (those `user` may see), the measured effect of standardized ones. A fixed number
+    of queries. The figures are aggregates and count every promise, whoever looks."""
     escapes = gate_escapes()
     return {
         "keep_rates": category_keep_rates(now=now),
         "gate_escapes": sorted(escapes, key=lambda r: (not r["flagged"], -(r["escape_rate"] or 0))),
-        "open_improvements": list(improvement_list(states=OPEN_IMPROVEMENT_STATES)),
+        "open_improvements": list(improvement_list(user=user, states=OPEN_IMPROVEMENT_STATES)),
         "effects": improvement_effects(now=now),
         "escape_threshold": conf.get("KVP_GATE_ESCAPE_THRESHOLD"),
     }

@@ -4,15 +4,51 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 
+from core.ids import as_id
+from core.roles import is_manager, team_ids
 from promises.models import PromiseCategory
 from promises.outcomes import broken_q, kept_q
+from promises.selectors import NOTHING
 
 from .. import conf
-from ..models import ImprovementItem, ImprovementState, ImprovementTarget, ImprovementTransition
+from ..models import Feedback, ImprovementItem, ImprovementState, ImprovementTarget, ImprovementTransition
 from .figures import rate
+from .intake import feedback_visible_q
+
+
+def improvement_visible_q(user) -> Q:
+    """The improvement items `user` may see: managers all (they run the board); anyone else the
+    items they proposed or own, those motivated by a feedback they may see, and those that change
+    or were raised by a gate of one of their teams."""
+    if user is None or not user.is_authenticated:
+        return NOTHING
+    if is_manager(user):
+        return Q()
+    visible = (Q(proposed_by_id=user.pk) | Q(owner_id=user.pk)
+               | Q(Exists(Feedback.objects.filter(feedback_visible_q(user), improvements=OuterRef("pk")))))
+    teams = sorted(team_ids(user))
+    if teams:
+        visible |= Q(origin_definition__owning_team_id__in=teams) | Q(Exists(
+            ImprovementItem.gate_definitions.through.objects.filter(
+                improvementitem_id=OuterRef("pk"), gatedefinition__owning_team_id__in=teams)))
+    return visible
+
+
+def improvement_is_visible(*, user, item_id: int) -> bool:
+    return ImprovementItem.objects.filter(improvement_visible_q(user), pk=as_id(item_id)).exists()
 
 
 def improvement_effects(*, window_days: int | None = None, now: dt.datetime | None = None) -> list[dict]:
@@ -55,19 +91,22 @@ def _targets() -> Prefetch:
                     .prefetch_related("categories").order_by("order", "id"))
 
 
-def improvement_list(*, states: list[str] | None = None) -> QuerySet[ImprovementItem]:
-    qs = ImprovementItem.objects.select_related("owner", "proposed_by", "origin_category").prefetch_related(
-        Prefetch("categories", queryset=PromiseCategory.objects.order_by("name")), _targets())
+def improvement_list(*, user, states: list[str] | None = None) -> QuerySet[ImprovementItem]:
+    qs = (ImprovementItem.objects.filter(improvement_visible_q(user))
+          .select_related("owner", "proposed_by", "origin_category")
+          .prefetch_related(Prefetch("categories", queryset=PromiseCategory.objects.order_by("name")), _targets()))
     if states:
         qs = qs.filter(state__in=states)
     return qs.order_by("-created_at", "-id")
 
 
-def improvement_detail(*, item_id: int) -> ImprovementItem | None:
-    """An item with its categories, feedback, gates and trail: a fixed number of queries."""
-    return (ImprovementItem.objects.select_related("owner", "proposed_by")
+def improvement_detail(*, user, item_id: int) -> ImprovementItem | None:
+    """An item with its categories, the feedback the user may see, gates and trail: a fixed number
+    of queries. None when it does not exist or is outside the user's scope."""
+    return (ImprovementItem.objects.filter(improvement_visible_q(user)).select_related("owner", "proposed_by")
             .prefetch_related(Prefetch("categories", queryset=PromiseCategory.objects.order_by("name")),
-                              "feedback", "gate_definitions", _targets(),
+                              Prefetch("feedback", queryset=Feedback.objects.filter(feedback_visible_q(user))),
+                              "gate_definitions", _targets(),
                               Prefetch("trail", queryset=ImprovementTransition.objects.select_related("actor")
                                        .order_by("at", "id")))
-            .filter(pk=item_id).first())
+            .filter(pk=as_id(item_id)).first())

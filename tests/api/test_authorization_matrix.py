@@ -4,6 +4,12 @@ The API adds no rules of its own: each cell is the services' answer (or 401 befo
 promise belongs to the maker; its first approval gate (Feasibility) is owned by the service team
 (gk_own); gk_other is a legal gatekeeper (legal owns the second approval gate, so legal may verify
 the promise too, as a team owning one of its gates); the manager is in no gate team.
+
+A record outside the caller's read scope does not exist for them (README, "Who sees what"): every
+action on it answers 404, as for an unknown id, before any rule of the service could answer 403.
+So a gatekeeper gets 404 on a draft (no gate of theirs has opened on it), legal on the service
+team's gate, and a gatekeeper on a feedback or an improvement item that does not concern them.
+tests/api/test_visibility_matrix.py shows what each role sees.
 """
 
 from __future__ import annotations
@@ -43,15 +49,15 @@ MATRIX = [
     ("DELETE", "/api/auth/token/", None, 401, 204, 204, 204, 204),
     ("GET", "/api/customers/", None, 401, 200, 200, 200, 200),
     ("POST", "/api/customers/", {"name": "Neu GmbH"}, 401, 201, 403, 403, 201),
-    ("GET", "/api/customers/{customer}/", None, 401, 200, 200, 200, 200),
+    ("GET", "/api/customers/{customer}/", None, 401, 200, 404, 404, 200),
     ("GET", "/api/categories/", None, 401, 200, 200, 200, 200),
     ("GET", "/api/categories/{category}/", None, 401, 200, 200, 200, 200),
     ("GET", "/api/promises/", None, 401, 200, 200, 200, 200),
     ("POST", "/api/promises/", PROMISE_BODY, 401, 201, 403, 403, 201),
-    ("GET", "/api/promises/{draft}/", None, 401, 200, 200, 200, 200),
-    ("PATCH", "/api/promises/{draft}/", {"title": "Hotline 24/5"}, 401, 200, 403, 403, 200),
-    ("DELETE", "/api/promises/{draft}/", None, 401, 204, 403, 403, 204),
-    ("POST", "/api/promises/{draft}/submit/", {}, 401, 200, 403, 403, 200),
+    ("GET", "/api/promises/{draft}/", None, 401, 200, 404, 404, 200),
+    ("PATCH", "/api/promises/{draft}/", {"title": "Hotline 24/5"}, 401, 200, 404, 404, 200),
+    ("DELETE", "/api/promises/{draft}/", None, 401, 204, 404, 404, 204),
+    ("POST", "/api/promises/{draft}/submit/", {}, 401, 200, 404, 404, 200),
     ("POST", "/api/promises/{in_review}/withdraw/", {"comment": "Deal lost"}, 401, 200, 403, 403, 200),
     ("POST", "/api/promises/{rework}/resubmit/", {}, 401, 200, 403, 403, 200),
     ("POST", "/api/promises/{approved}/commit/", {}, 401, 200, 403, 403, 200),
@@ -59,11 +65,11 @@ MATRIX = [
     ("POST", "/api/promises/{in_delivery}/verify/", {"actual_value": "3.5"}, 401, 200, 200, 200, 200),
     ("GET", "/api/promises/{in_review}/trail/", None, 401, 200, 200, 200, 200),
     ("GET", "/api/gates/", None, 401, 200, 200, 200, 200),
-    ("GET", "/api/gates/{open_gate}/", None, 401, 200, 200, 200, 200),
+    ("GET", "/api/gates/{open_gate}/", None, 401, 200, 200, 404, 200),
     ("POST", "/api/gates/{open_gate}/decide/", {"decision": "kill", "comment": "Not feasible"},
-     401, 403, 200, 403, 403),
-    ("POST", "/api/gates/{held_gate}/resume/", {}, 401, 403, 200, 403, 200),
-    ("POST", "/api/gate-conditions/{condition}/meet/", {"note": "In stock"}, 401, 403, 200, 403, 200),
+     401, 403, 200, 404, 403),
+    ("POST", "/api/gates/{held_gate}/resume/", {}, 401, 403, 200, 404, 200),
+    ("POST", "/api/gate-conditions/{condition}/meet/", {"note": "In stock"}, 401, 403, 200, 404, 200),
     ("GET", "/api/inbox/", None, 401, 200, 200, 200, 200),
     ("GET", "/api/inbox/unread-count/", None, 401, 200, 200, 200, 200),
     ("POST", "/api/inbox/read-all/", None, 401, 200, 200, 200, 200),
@@ -77,21 +83,21 @@ MATRIX = [
     ("GET", "/api/categories/{category}/record/", None, 401, 200, 200, 200, 200),
     ("GET", "/api/feedback/", None, 401, 200, 200, 200, 200),
     ("POST", "/api/feedback/", FEEDBACK_BODY, 401, 201, 201, 201, 201),
-    ("GET", "/api/feedback/{feedback}/", None, 401, 200, 200, 200, 200),
+    ("GET", "/api/feedback/{feedback}/", None, 401, 200, 404, 404, 200),
     ("POST", "/api/feedback/import/", {"file": FEEDBACK_CSV}, 401, 201, 201, 201, 201),
     ("GET", "/api/improvements/", None, 401, 200, 200, 200, 200),
     ("POST", "/api/improvements/", {"title": "Spare parts on every van"}, 401, 201, 201, 201, 201),
-    ("GET", "/api/improvements/{proposed}/", None, 401, 200, 200, 200, 200),
-    ("POST", "/api/improvements/{proposed}/accept/", {}, 401, 403, 403, 403, 200),
-    ("POST", "/api/improvements/{proposed}/reject/", {"comment": "No budget"}, 401, 403, 403, 403, 200),
-    ("POST", "/api/improvements/{accepted}/abandon/", {"comment": "Superseded"}, 401, 403, 403, 403, 200),
-    ("POST", "/api/improvements/{accepted}/plan/", PLAN_BODY, 401, 403, 403, 403, 200),
-    ("POST", "/api/improvements/{planned}/start/", {}, 401, 403, 200, 403, 200),
-    ("POST", "/api/improvements/{in_progress}/check/", {"measured_value": "1.2"}, 401, 403, 200, 403, 200),
-    ("POST", "/api/improvements/{checking}/rework/", {"comment": "Not yet"}, 401, 403, 200, 403, 200),
+    ("GET", "/api/improvements/{proposed}/", None, 401, 200, 404, 404, 200),
+    ("POST", "/api/improvements/{proposed}/accept/", {}, 401, 403, 404, 404, 200),
+    ("POST", "/api/improvements/{proposed}/reject/", {"comment": "No budget"}, 401, 403, 404, 404, 200),
+    ("POST", "/api/improvements/{accepted}/abandon/", {"comment": "Superseded"}, 401, 403, 404, 404, 200),
+    ("POST", "/api/improvements/{accepted}/plan/", PLAN_BODY, 401, 403, 404, 404, 200),
+    ("POST", "/api/improvements/{planned}/start/", {}, 401, 403, 200, 404, 200),
+    ("POST", "/api/improvements/{in_progress}/check/", {"measured_value": "1.2"}, 401, 403, 200, 404, 200),
+    ("POST", "/api/improvements/{checking}/rework/", {"comment": "Not yet"}, 401, 403, 200, 404, 200),
     ("POST", "/api/improvements/{checking}/standardize/", {"guidance_text": "Check the van stock.",
                                                            "guidance_categories": ["{category}"]},
-     401, 403, 403, 403, 200),
+     401, 403, 403, 404, 200),
 ]
 ROLES = ["anon", "maker", "gk_own", "gk_other", "manager"]
 CASES = [

@@ -102,17 +102,22 @@ WRITE_OPERATIONS = [
 
 @pytest.fixture
 def real_ids(make_promise, seller, service_user, legal_user, delivery_user):
+    from feedback.services.improvements import improvement_propose
+
     """Path ids of real rows, so that the hostile bodies reach views that found their object."""
     scenario = Scenario(make_promise, seller, service_user, legal_user, delivery_user)
     promise = scenario.in_review()
     scenario.condition()
     return {
         "promises": promise.pk,
-        "gates": GateReview.objects.filter(state="open").values_list("pk", flat=True).first(),
+        # the service team's open gate: the service gatekeeper below may see it
+        "gates": GateReview.objects.filter(state="open", owning_team=service_user.groups.get())
+        .values_list("pk", flat=True).first(),
         "gate-conditions": scenario.condition().pk,
         "customers": Customer.objects.values_list("pk", flat=True).first(),
         "categories": PromiseCategory.objects.values_list("pk", flat=True).first(),
-        "improvements": 1,
+        # a real item both clients may see: an unknown (or out-of-scope) id answers 404 before the body
+        "improvements": improvement_propose(user=seller, title="Spare parts on every van").pk,
         "webhooks": 1,
         "inbox": 1,
     }

@@ -98,14 +98,26 @@ def test_demo_users_log_in_with_the_documented_passwords_and_use_the_admin(seede
         assert f"`{username}`" in readme and f"`{demo_password(username)}`" in readme, username
         client.logout()
         assert client.login(username=username, password=demo_password(username)), username
-        assert User.objects.get(username=username).is_staff
-        assert client.get(reverse("admin:index")).status_code == 200
-        assert client.get(reverse("admin:promises_servicepromise_changelist")).status_code == 200, username
-    # A gatekeeper can open the decide page of a gate their team owns
+        # the admin is for configuration (managers) and operations (operators); the others use the API
+        in_admin = username in (ADMIN_USERNAME, "manager", "operator")
+        assert User.objects.get(username=username).is_staff is in_admin, username
+        assert client.get(reverse("admin:index")).status_code == (200 if in_admin else 302), username
+        assert client.get("/api/me/").status_code == 200, username
+    # The superuser sees the promises in the admin; the manager and the operator do not
+    client.logout()
+    client.login(username=ADMIN_USERNAME, password=demo_password(ADMIN_USERNAME))
+    assert client.get(reverse("admin:promises_servicepromise_changelist")).status_code == 200
+    for username in ("manager", "operator"):
+        client.logout()
+        client.login(username=username, password=demo_password(username))
+        assert client.get(reverse("admin:promises_servicepromise_changelist")).status_code == 403, username
+    # The operator supports the deliveries
+    assert client.get(reverse("admin:notifications_delivery_changelist")).status_code == 200
+    # A gatekeeper sees the gate their team owns through the API
     client.logout()
     client.login(username=roles.SERVICE, password=demo_password(roles.SERVICE))
     review = GateReview.objects.filter(state=ReviewState.OPEN, owning_team__name=roles.SERVICE).first()
-    assert client.get(reverse("admin:qualitygates_gatereview_decide", args=[review.pk])).status_code == 200
+    assert client.get(f"/api/gates/{review.pk}/").status_code == 200
     # A manager can edit gate plans
     client.logout()
     client.login(username="manager", password=demo_password("manager"))

@@ -96,7 +96,9 @@ def test_the_submit_page_shows_the_category_record_and_guidance(staff_manager, c
     outcome(kept=False, reason="no technician free")
     guidance_publish(user=staff_manager, category_ids=[make_promise().category_id], text="Check the roster.")
     draft = make_promise()
-    staff_manager.user_permissions.add(*Permission.objects.filter(content_type__app_label="promises"))
+    # promises are a superuser's in the admin (the manager's walls keep them out)
+    staff_manager.is_superuser = True
+    staff_manager.save(update_fields=["is_superuser"])
     page = client.get(reverse("admin:promises_servicepromise_transition", args=[draft.pk, "submit"])).content.decode()
     assert "0 kept, 1 broken" in page and "no technician free (1)" in page
     assert "Check the roster." in page

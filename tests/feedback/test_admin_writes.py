@@ -46,9 +46,10 @@ def test_retiring_guidance_in_the_admin_goes_through_the_service(staff, client, 
     seller.save(update_fields=["is_staff"])
     seller.user_permissions.add(*Permission.objects.filter(content_type__app_label="feedback"))
     client.force_login(seller)
+    # a seller given the permissions has no guidance admin (the role's walls)
     response = client.post(reverse("admin:feedback_guidance_changelist"),
                             {"action": "retire_selected", "_selected_action": [guidance.pk]}, follow=True)
-    assert "Only a manager may retire guidance." in response.content.decode()
+    assert response.status_code == 403
     guidance.refresh_from_db()
     assert guidance.retired_at is None
     client.force_login(staff)

@@ -112,10 +112,10 @@ def test_effect_of_a_standardized_improvement(kvp_clock, deliver, seller, manage
     assert improvement_effects(now=T + dt.timedelta(days=10))[0]["after_window_complete"] is False
 
 
-def test_dashboard_runs_a_fixed_number_of_queries(outcome, django_assert_max_num_queries):
+def test_dashboard_runs_a_fixed_number_of_queries(outcome, manager, django_assert_max_num_queries):
     for kept in (True, False, True):
         outcome(kept=kept)
     with django_assert_max_num_queries(7):
-        board = kvp_dashboard()
+        board = kvp_dashboard(user=manager)
     assert board["keep_rates"][0]["keep_rate"] == Decimal("0.667")
     assert {r["gate"] for r in board["gate_escapes"]} == {"Feasibility", "Legal check", "Delivery readiness"}
