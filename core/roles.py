@@ -30,7 +30,9 @@ def _teams(user: AbstractBaseUser) -> dict[int, str]:
 # permissions, or read a business record, in the admin (README, "Who sees what").
 ADMIN_MODELS = {
     MANAGERS: frozenset({
-        "promises.promisecategory",
+        # the catalogue they keep, and the promises and customer contacts they answer for (status
+        # links revoked and re-issued, personal data exported and erased: admin actions for managers)
+        "promises.promisecategory", "promises.metric", "promises.servicepromise", "promises.customer",
         "qualitygates.gateplan", "qualitygates.gatedefinition", "qualitygates.gatecriterion",
         "qualitygates.workingcalendar", "qualitygates.calendarclosure",
         "feedback.guidance", "feedback.improvementitem", "feedback.improvementtransition", "feedback.feedback",

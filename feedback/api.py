@@ -153,7 +153,7 @@ class ImprovementViewSet(ApiMixin, viewsets.GenericViewSet):
                    summary="A proposed baseline: what the product measures for a target today")
     @action(detail=True, methods=["get"], filterset_fields=[], search_fields=[], ordering_fields=[])
     def baseline(self, request, pk=None):
-        item = improvement_detail(item_id=int(pk))
+        item = improvement_detail(user=request.user, item_id=int(pk))
         if item is None:
             raise NotFound(_("Improvement item %(id)s does not exist.") % {"id": pk})
         query = s.BaselineQuerySerializer(data=request.query_params)

@@ -72,7 +72,7 @@ class CustomerViewSet(ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
     def erase(self, request, pk=None):
         validated(s.EmptySerializer, request.data)
         changed = personal_data.customer_personal_data_erase(customer_id=int(pk), user=request.user)
-        customer = selectors.customer_list().get(pk=int(pk))
+        customer = selectors.customer_list(user=request.user).get(pk=int(pk))
         return Response(s.ErasureSerializer({"customer": customer, "changed": changed}).data)
 
 

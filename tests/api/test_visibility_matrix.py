@@ -86,16 +86,19 @@ LISTS = {
 PREFIX = {"/api/promises/": ("draft_", "review_"), "/api/gates/": "gate_", "/api/customers/": "cust_",
           "/api/feedback/": "fb_", "/api/improvements/": "imp_"}
 
-CONFIG = ["promises_promisecategory", "qualitygates_gateplan", "qualitygates_workingcalendar",
+CONFIG = ["promises_promisecategory", "promises_metric", "qualitygates_gateplan", "qualitygates_workingcalendar",
           "qualitygates_calendarclosure", "feedback_guidance", "feedback_improvementitem", "feedback_feedback"]
 SUPPORT = ["notifications_delivery", "notifications_outboxevent"]
-BUSINESS = ["promises_servicepromise", "promises_customer", "promises_transitionlog", "promises_customernotice",
+# what managers answer for: status links revoked and re-issued, a contact's personal data exported or erased
+MANAGED = ["promises_servicepromise", "promises_customer"]
+BUSINESS = ["promises_transitionlog", "promises_customernotice",
             "qualitygates_gatereview", "qualitygates_gatecondition", "notifications_inboxitem",
             "notifications_webhooksubscription", "auth_user", "auth_group"]
 # admin changelist → status per role, every role's group holding EVERY permission (the worst case
 # of a careless grant): the walls, not the grants, decide. anon is sent to the login page.
 ADMIN = {name: (302, 403, 403, 403, 403, 403, 200, 403) for name in CONFIG}
 ADMIN |= {name: (302, 403, 403, 403, 403, 403, 403, 200) for name in SUPPORT}
+ADMIN |= {name: (302, 403, 403, 403, 403, 403, 200, 403) for name in MANAGED}
 ADMIN |= {name: (302, 403, 403, 403, 403, 403, 403, 403) for name in BUSINESS}
 
 

@@ -48,6 +48,7 @@ def production_like(own_redis, settings):
     """This process uses our own Redis as cache (production's cache settings) and broker."""
     before = app.conf.broker_url, app.conf.broker_transport_options
     settings.CACHES = production_setting("CACHES", REDIS_URL=own_redis.url(1))
+    settings.NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the tests' receivers listen on loopback
     use_broker(own_redis.url(0))
     yield own_redis
     app.conf.broker_url, app.conf.broker_transport_options = before
@@ -147,6 +148,7 @@ def worker_process(broker_url: str, mail_dir: Path, log: Path, *, lease_seconds:
         "EMAIL_FILE_PATH": str(mail_dir),
         "NOTIFICATIONS_LEASE_SECONDS": str(lease_seconds),
         "CELERY_VISIBILITY_TIMEOUT": "4",
+        "NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the test's receiver listens on loopback
     }
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", f"--concurrency={concurrency}",

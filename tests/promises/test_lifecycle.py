@@ -39,7 +39,7 @@ P, G, C, L = "promise", "gate", "condition", "link"
 
 def reviews(promise, **filters) -> list[tuple[int, str, str]]:
     return list(GateReview.objects.filter(promise_id=promise.pk, **filters)
-                .order_by("round", "order").values_list("round", "name", "state"))
+                .order_by("round", "order", "id").values_list("round", "name", "state"))
 
 
 def event_kinds(promise) -> list[str]:
