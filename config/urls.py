@@ -1,14 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
 
 from config.health import health, ready
 from config.metrics import metrics
 from feedback.views import customer_rating
 from promises.views import promise_status
+from web.views.account import SignInView
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("web.urls")),
     path("admin/", admin.site.urls),
     path("nested_admin/", include("nested_admin.urls")),
     path("health/", health, name="health"),

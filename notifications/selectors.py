@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from .models import Channel, ChannelPreference, EventKind, InboxItem, OutboxEvent, WebhookSubscription
+from .models import Channel, ChannelPreference, EventKind, InboxItem, NotificationProfile, OutboxEvent, WebhookSubscription
 from .recipients import Recipients
 
 K = EventKind
@@ -86,6 +86,12 @@ def event_targets(event: OutboxEvent) -> list[Target]:
 def _language_of(user) -> str:
     profile = getattr(user, "notification_profile", None)
     return profile.language if profile else settings.LANGUAGE_CODE
+
+
+def user_language(user) -> str:
+    """The language the user chose (pages and messages), read fresh: one query."""
+    language = NotificationProfile.objects.filter(user=user).values_list("language", flat=True).first()
+    return language or settings.LANGUAGE_CODE
 
 
 # --- the inbox -----------------------------------------------------------------------------------

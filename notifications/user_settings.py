@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from core.errors import CommonErrorCode, NotFound, ValidationFailed
 
 from . import webhook_targets
 from .error_codes import NotificationErrorCode
-from .models import EventKind, InboxItem, WebhookSubscription, new_webhook_secret
+from .models import EventKind, InboxItem, NotificationProfile, WebhookSubscription, new_webhook_secret
 
 
 def webhook_subscription_create(*, user, name: str, url: str, kinds: list[str] | None = None,
@@ -93,3 +94,12 @@ def webhook_subscription_rotate_secret(*, subscription_id: int, user) -> str:
         subscription.secret = new_webhook_secret()
         subscription.save(update_fields=["secret"])
     return subscription.secret
+
+
+def notification_profile_set_language(*, user, language: str) -> NotificationProfile:
+    """The user's language: the pages are shown and the messages written in it."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationFailed(_("Unknown language: %(code)s.") % {"code": language},
+                               code=CommonErrorCode.INVALID, fields={"language": [language]})
+    profile, _created = NotificationProfile.objects.update_or_create(user=user, defaults={"language": language})
+    return profile

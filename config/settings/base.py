@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "feedback",
     "notifications",
     "api",
+    "web",
     "demo",
     "axes",  # issue 9 (harden): sign-in lockout; listed last, as django-axes asks
 ]
@@ -73,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "web.context_processors.workplace",
             ],
         },
     },
@@ -112,7 +114,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "login"
 
 # --- Celery -------------------------------------------------------------------------------
 # The embedded default is a broker that needs no server: kombu's filesystem transport in var/.

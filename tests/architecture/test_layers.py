@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["core", "notifications", "promises", "qualitygates", "feedback", "api", "demo", "config"]
+APPS = ["core", "notifications", "promises", "qualitygates", "feedback", "api", "web", "demo", "config"]
 DOMAIN = {"promises", "qualitygates", "feedback"}
 MAX_MODULE_LINES = 450
 
@@ -79,6 +79,13 @@ def test_core_imports_no_app_of_the_project():
 
 def test_notifications_imports_no_domain_app():
     assert _violations("notifications", DOMAIN | {"demo"}) == []
+
+
+def test_only_the_url_table_imports_the_pages():
+    """`web` (the product's pages) sits on the API's layer: it reads through the apps' selectors and
+    writes through their services; no app below imports it."""
+    assert [f"{m} imports {t}" for m, targets in GRAPH.items() if _app(m) not in {"web", "config"}
+            for t in targets if _app(t) == "web"] == []
 
 
 def test_nothing_imports_the_demo():

@@ -1,0 +1,33 @@
+"""The product's pages. These paths are part of the public contract (README, "Pages").
+
+Each area's module in `web/views/` owns its pages; an area that needs more urls (htmx fragments,
+actions) adds them in its own block below.
+"""
+
+from django.urls import path
+
+from web.views import account, dashboard, feedback, gates, home, inbox, kvp, promises
+
+app_name = "web"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("search/", home.search, name="search"),
+    path("language/", account.language_switch, name="language"),
+    # inbox
+    path("inbox/", inbox.inbox, name="inbox"),
+    # promises
+    path("promises/", promises.promise_list, name="promise-list"),
+    path("promises/new/", promises.promise_new, name="promise-new"),
+    path("promises/<int:promise_id>/", promises.promise_detail, name="promise-detail"),
+    # gates
+    path("gates/", gates.gate_queue, name="gate-queue"),
+    path("gates/<int:review_id>/decide/", gates.gate_decide, name="gate-decide"),
+    # dashboard
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    # KVP board
+    path("kvp/", kvp.kvp_board, name="kvp-board"),
+    path("kvp/<int:item_id>/", kvp.kvp_item, name="kvp-item"),
+    # feedback intake
+    path("feedback/new/", feedback.feedback_new, name="feedback-new"),
+]

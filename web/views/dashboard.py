@@ -1,0 +1,3 @@
+from web.views._placeholder import placeholder
+
+dashboard = placeholder("Dashboard")

@@ -1,0 +1,3 @@
+from web.views._placeholder import placeholder
+
+feedback_new = placeholder("New feedback")

@@ -1,0 +1,4 @@
+from web.views._placeholder import placeholder
+
+home = placeholder("My work")
+search = placeholder("Search")

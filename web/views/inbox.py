@@ -1,0 +1,3 @@
+from web.views._placeholder import placeholder
+
+inbox = placeholder("Inbox")
