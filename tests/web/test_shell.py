@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import NotificationProfile
-from tests.factories import seller, service_user  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
