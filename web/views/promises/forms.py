@@ -41,6 +41,7 @@ class IdListField(forms.Field):
 
 
 class PromiseForm(forms.Form):
+    label_suffix = ""
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), max_length=TEXT_MAX, required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
@@ -95,6 +96,9 @@ DUE_CHOICES = [("", _("Any time")), ("overdue", _("Overdue")), ("week", _("This 
 class PromiseFilterForm(forms.Form):
     """The list's filters. An invalid value is dropped (the list then shows that filter unset)."""
 
+    label_suffix = ""
+    MORE = ("scope", "state", "category", "customer", "due")
+
     q = forms.CharField(label=_("Search"), max_length=SEARCH_MAX, required=False,
                         widget=forms.TextInput(attrs={"type": "search",
                                                       "placeholder": _("Title, customer, CRM reference")}))
@@ -119,6 +123,12 @@ class PromiseFilterForm(forms.Form):
         self.fields["category"].queryset = category_list()
         self.fields["customer"].queryset = customer_list(user=user)
 
+    def more_fields(self):
+        return [self[name] for name in self.MORE]
+
+    def more_active(self) -> bool:
+        return any(self.data.get(name) for name in self.MORE)
+
     def filters(self) -> dict:
         self.is_valid()
         data = {name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors}
@@ -132,6 +142,7 @@ class PromiseFilterForm(forms.Form):
 
 
 class CommentForm(forms.Form):
+    label_suffix = ""
     comment = forms.CharField(label=_("Comment"), max_length=TEXT_MAX, required=False,
                               widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -141,6 +152,7 @@ class SubmitForm(CommentForm):
 
 
 class VerifyForm(forms.Form):
+    label_suffix = ""
     actual_value = FiniteDecimalField(label=_("Delivered value"), max_digits=14, decimal_places=3)
     reason = forms.CharField(label=_("Reason"), max_length=TEXT_MAX, required=False,
                              widget=forms.Textarea(attrs={"rows": 2}),

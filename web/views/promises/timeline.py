@@ -125,8 +125,9 @@ def _reached(promise: ServicePromise) -> int:
 
 
 def current_reviews(promise: ServicePromise) -> list:
-    reviews = [r for r in promise.gate_reviews.all() if r.state != R.CANCELLED]
-    latest = max((r.round for r in reviews), default=0)
+    """The gates of the latest round (a cancelled one shows as still to come)."""
+    reviews = list(promise.gate_reviews.all())
+    latest = max((r.round for r in reviews if r.state != R.CANCELLED), default=0)
     return [r for r in reviews if r.round == latest]
 
 
