@@ -38,8 +38,9 @@ def _gate_title(review) -> str:
     return _("%(gate)s (%(team)s)") % {"gate": review.name, "team": team_label(review.owning_team.name)}
 
 
-def _trail_entry(row, last_decision_row_ids: set[int]) -> Entry:
-    review = row.gate_review
+def _trail_entry(row, last_decision_row_ids: set[int], reviews: dict) -> Entry:
+    # The prefetched review (with its team, checks and conditions), not the trail row's own copy.
+    review = reviews.get(row.gate_review_id)
     if row.subject == TrailSubject.PROMISE:
         return Entry(row.at, "transition", _("%(from)s → %(to)s") % {
             "from": state_label(row.from_state), "to": state_label(row.to_state)},
@@ -84,8 +85,9 @@ def promise_timeline(promise: ServicePromise) -> list[Entry]:
     for row in trail:
         if row.action in DECISION_ACTIONS and row.gate_review_id:
             decisions[row.gate_review_id] = row.pk  # the last one wins: checks are the review's final ones
-    entries = [_trail_entry(row, set(decisions.values())) for row in trail]
-    visible_reviews = {review.pk for review in promise.gate_reviews.all()}
+    reviews = {review.pk: review for review in promise.gate_reviews.all()}
+    entries = [_trail_entry(row, set(decisions.values()), reviews) for row in trail]
+    visible_reviews = set(reviews)
     for event in events_about(subject=promise_subject(promise)):
         gate = (event.payload or {}).get("gate_review") or {}
         if gate and gate.get("id") not in visible_reviews:
