@@ -284,3 +284,34 @@ def test_german_pages_show_state_labels_and_numbers_the_german_way(client, selle
     detail = client.get(reverse("web:promise-detail", args=[promise.pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "In Prüfung" in listing and "≤ 4 h" in listing and "4.000" not in listing and "4,000" not in listing
     assert "12.500 €" in detail and "In Prüfung" in detail
+
+
+def test_the_owner_edits_a_draft_and_submits_it_from_its_page_acknowledging_the_guidance(
+        client, seller, manager, make_promise, category, customer, response_time):
+    promise = make_promise()
+    [guidance] = guidance_publish(user=manager, category_ids=[category.pk], text="Check the region's rota first.")
+    client.force_login(seller)
+    edit = reverse("web:promise-edit", args=[promise.pk])
+    assert 'value="Technician on site within 4 hours"' in client.get(edit).content.decode()
+    response = client.post(edit, new_promise_data(category, response_time, customer, title="Within 6 hours",
+                                                  target_value="6"))
+    assert response.status_code == 302
+    promise.refresh_from_db()
+    assert (promise.title, promise.target_value) == ("Within 6 hours", Decimal("6"))
+    page = client.get(reverse("web:promise-detail", args=[promise.pk])).content.decode()
+    assert f'name="acknowledged_guidance_ids" value="{guidance.pk}"' in page
+    submit = reverse("web:promise-action", args=[promise.pk, "submit"])
+    refused = client.post(submit, {})
+    assert refused.status_code == 400 and "not acknowledged" in refused.content.decode()
+    assert client.post(submit, {"acknowledged_guidance_ids": [guidance.pk]}).status_code == 302
+    assert ServicePromise.objects.get(pk=promise.pk).state == PromiseState.IN_REVIEW
+
+
+def test_only_the_owner_edits_and_only_a_draft_or_a_promise_in_rework(client, seller, seller2, make_promise):
+    promise = submitted(make_promise, seller)
+    client.force_login(seller)
+    assert client.get(reverse("web:promise-edit", args=[promise.pk])).status_code == 403  # in review
+    client.force_login(seller2)  # the colleague sees it, may not edit it
+    assert client.get(reverse("web:promise-edit", args=[promise.pk])).status_code == 403
+    draft = make_promise()
+    assert client.get(reverse("web:promise-edit", args=[draft.pk])).status_code == 404  # another's draft

@@ -24,6 +24,7 @@ from qualitygates.models import ConditionState, GateStep, ReviewState
 from qualitygates.services import gate_condition_meet
 from web.forms import form_add_domain_error
 
+from .edit import can_edit
 from .forms import CommentForm, ConditionMeetForm, SubmitForm, VerifyForm
 from .labels import state_tone, team_label
 from .timeline import next_review, promise_progress, promise_timeline, rework_reason
@@ -132,6 +133,7 @@ def _page(request, promise, *, bound: dict | None = None, status: int = 200):
                            and promise.owner_id != user.pk),
         "rework_reason": rework_reason(promise) if promise.state == S.REWORK else "",
         "action_forms": forms,
+        "can_edit": can_edit(user, promise),
         "guidance": list(guidance_current(category_id=promise.category_id)) if "submit" in names else [],
         "link_actions": [(name, ACTIONS[name][2]) for name in link_actions(user, promise)],
         "status_url": status_url(promise) if promise.status_token and status_link_visible(user=user, promise=promise)

@@ -21,7 +21,7 @@ class FiniteDecimalField(forms.DecimalField):
 
     def to_python(self, value):
         if isinstance(value, str) and len(value) > 40:
-            raise ValidationError(_("Enter a number."), code="invalid")
+            raise ValidationError(_("Enter a number."))
         return super().to_python(value)
 
 
@@ -33,11 +33,11 @@ class IdListField(forms.Field):
     def to_python(self, value):
         values = value or []
         if len(values) > GUIDANCE_MAX:
-            raise ValidationError(_("Too many items."), code="too_many")
+            raise ValidationError(_("Too many items."))
         try:
             return sorted({int(v) for v in values if 0 < int(v) < 2**63})
         except (TypeError, ValueError):
-            raise ValidationError(_("Not a valid choice."), code="invalid") from None
+            raise ValidationError(_("Not a valid choice.")) from None
 
 
 class PromiseForm(forms.Form):

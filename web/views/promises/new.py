@@ -45,6 +45,8 @@ def category_context(category, *, acknowledged=()) -> dict:
     """The category panel: current guidance (to acknowledge), live record and gate plan."""
     if category is None:
         return {"category": None}
+    if not hasattr(category, "active_metrics"):
+        category = _with_metrics(category)
     record = category_record(category_id=category.pk)
     return {
         "category": category,

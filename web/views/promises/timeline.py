@@ -13,6 +13,7 @@ from notifications.models import EventKind
 from notifications.selectors import events_about
 from promises.events import promise_subject
 from promises.models import PromiseState, ServicePromise, TrailSubject
+from promises.status_link import ISSUED, REISSUED, REVOKED
 from qualitygates.models import Decision, GateStep, ReviewState
 
 from .labels import state_label, team_label
@@ -51,8 +52,9 @@ def _trail_entry(row, last_decision_row_ids: set[int], reviews: dict) -> Entry:
         return Entry(row.at, "condition", titles.get(row.action, _("Condition: %(action)s") % {"action": row.action}),
                      text=row.comment, actor=row.actor, tone="danger" if row.action == "condition_lapsed" else "")
     if row.subject == TrailSubject.STATUS_LINK:
-        return Entry(row.at, "link", _("Customer status link: %(action)s") % {"action": row.action},
-                     text=row.comment, actor=row.actor)
+        titles = {ISSUED: _("Status link issued to the customer"), REVOKED: _("Status link revoked"),
+                  REISSUED: _("New status link issued")}
+        return Entry(row.at, "link", titles.get(row.action, row.action), text=row.comment, actor=row.actor)
     if row.action in DECISION_ACTIONS and review is not None:
         entry = Entry(row.at, "decision", _("%(gate)s: %(decision)s") % {
             "gate": _gate_title(review), "decision": DECISION_ACTIONS[row.action].label},
