@@ -40,8 +40,15 @@ class IdListField(forms.Field):
             raise ValidationError(_("Not a valid choice.")) from None
 
 
-class PromiseForm(forms.Form):
-    label_suffix = ""
+class LabelledForm(forms.Form):
+    """Labels stand above their inputs: no colon after them."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class PromiseForm(LabelledForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), max_length=TEXT_MAX, required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
@@ -93,10 +100,9 @@ SORT_CHOICES = [("created", _("Newest first")), ("due", _("Due date")), ("title"
 DUE_CHOICES = [("", _("Any time")), ("overdue", _("Overdue")), ("week", _("This week")), ("later", _("Later"))]
 
 
-class PromiseFilterForm(forms.Form):
+class PromiseFilterForm(LabelledForm):
     """The list's filters. An invalid value is dropped (the list then shows that filter unset)."""
 
-    label_suffix = ""
     MORE = ("scope", "state", "category", "customer", "due")
 
     q = forms.CharField(label=_("Search"), max_length=SEARCH_MAX, required=False,
@@ -141,8 +147,7 @@ class PromiseFilterForm(forms.Form):
         }
 
 
-class CommentForm(forms.Form):
-    label_suffix = ""
+class CommentForm(LabelledForm):
     comment = forms.CharField(label=_("Comment"), max_length=TEXT_MAX, required=False,
                               widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -151,14 +156,13 @@ class SubmitForm(CommentForm):
     acknowledged_guidance_ids = IdListField(label=_("Guidance acknowledged"), required=False)
 
 
-class VerifyForm(forms.Form):
-    label_suffix = ""
+class VerifyForm(LabelledForm):
     actual_value = FiniteDecimalField(label=_("Delivered value"), max_digits=14, decimal_places=3)
     reason = forms.CharField(label=_("Reason"), max_length=TEXT_MAX, required=False,
                              widget=forms.Textarea(attrs={"rows": 2}),
                              help_text=_("Required when the target was missed."))
 
 
-class ConditionMeetForm(forms.Form):
+class ConditionMeetForm(LabelledForm):
     condition = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), max_length=TEXT_MAX, required=False)

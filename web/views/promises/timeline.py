@@ -88,7 +88,8 @@ def promise_timeline(promise: ServicePromise) -> list[Entry]:
         if row.action in DECISION_ACTIONS and row.gate_review_id:
             decisions[row.gate_review_id] = row.pk  # the last one wins: checks are the review's final ones
     reviews = {review.pk: review for review in promise.gate_reviews.all()}
-    entries = [_trail_entry(row, set(decisions.values()), reviews) for row in trail]
+    entries = [Entry(promise.created_at, "transition", _("Recorded as a draft"), actor=promise.owner)]
+    entries += [_trail_entry(row, set(decisions.values()), reviews) for row in trail]
     visible_reviews = set(reviews)
     for event in events_about(subject=promise_subject(promise)):
         gate = (event.payload or {}).get("gate_review") or {}
