@@ -315,3 +315,22 @@ def test_only_the_owner_edits_and_only_a_draft_or_a_promise_in_rework(client, se
     assert client.get(reverse("web:promise-edit", args=[promise.pk])).status_code == 403
     draft = make_promise()
     assert client.get(reverse("web:promise-edit", args=[draft.pk])).status_code == 404  # another's draft
+
+
+def test_an_absurd_promise_id_is_a_404_not_a_500(client, seller):
+    client.force_login(seller)
+    huge = "9" * 30
+    assert client.get(f"/promises/{huge}/").status_code == 404
+    assert client.post(f"/promises/{huge}/commit/").status_code == 404
+    assert client.get(f"/promises/{huge}/edit/").status_code == 404
+
+
+def test_a_gatekeeper_lists_the_promises_of_their_gates_in_bounded_queries(
+        client, seller, service_user, make_promise, django_assert_max_num_queries):
+    for n in range(3):
+        submitted(make_promise, seller, title=f"Submitted {n}")
+    make_promise(title="Still a draft")
+    client.force_login(service_user)
+    with django_assert_max_num_queries(12):
+        body = list_page(client)
+    assert body.count('data-label="State"') == 3 and "Still a draft" not in body
