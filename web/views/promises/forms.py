@@ -61,7 +61,8 @@ class PromiseForm(LabelledForm):
     channel = forms.ChoiceField(label=_("Made on"), choices=PromiseChannel.choices)
     metric = forms.ModelChoiceField(label=_("Metric"), queryset=Metric.objects.filter(is_active=True),
                                     empty_label=_("Choose a metric"))
-    comparison = forms.ChoiceField(label=_("Comparison"), choices=Comparison.choices, initial=Comparison.AT_MOST)
+    comparison = forms.ChoiceField(label=_("Comparison"), initial=Comparison.AT_MOST, choices=[
+        (Comparison.AT_MOST, _("≤ at most")), (Comparison.AT_LEAST, _("≥ at least")), (Comparison.EXACTLY, _("= exactly"))])
     target_value = FiniteDecimalField(label=_("Target value"), max_digits=14, decimal_places=3)
     due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
     crm_reference = forms.CharField(label=_("CRM reference"), max_length=100, required=False)
