@@ -109,3 +109,13 @@ def inbox_unread_count(*, user) -> int:
 
 def webhook_subscription_list(*, user) -> QuerySet[WebhookSubscription]:
     return WebhookSubscription.objects.filter(user=user).order_by("name", "id")
+
+
+def events_about(*, subject: str, limit: int = 200) -> list[OutboxEvent]:
+    """The events recorded about one subject ("promise:12"), oldest first, at most `limit` (the
+    latest ones): one query. Who may read them is the caller's rule (the subject's owner app)."""
+    if not subject:
+        return []
+    latest = list(OutboxEvent.objects.filter(subject=subject).select_related("actor")
+                  .order_by("-created_at", "-id")[:limit])
+    return latest[::-1]

@@ -16,13 +16,23 @@ not use these: they are the organisation's shared lessons and count every promis
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from core.ids import as_id
 from core.roles import is_manager, is_promise_maker, maker_departments, team_ids, team_names
-from qualitygates.models import GateCheck, GateReview
+from qualitygates.models import STEP_ORDER, GateCheck, GateDefinition, GatePlan, GateReview
 
-from .models import Customer, Metric, PromiseCategory, PromiseState, ServicePromise, TransitionLog
+from .models import (
+    Customer,
+    CustomerNotice,
+    Metric,
+    PromiseCategory,
+    PromiseState,
+    ServicePromise,
+    TransitionLog,
+)
 
 # A condition no row meets; Django answers it without asking the database.
 NOTHING = Q(pk__in=[])
@@ -156,3 +166,58 @@ def promise_trail(*, user, promise_id: int) -> QuerySet[TransitionLog]:
     return (TransitionLog.objects.filter(trail_visible_q(user), promise_id=as_id(promise_id),
                                          promise__in=ServicePromise.objects.filter(promise_visible_q(user)))
             .select_related("actor", "gate_review").order_by("at", "id"))
+
+
+# --- the product's pages: the promise list, the category's gate plan, a promise's timeline ---------
+
+# States in which a promise still has to be delivered: only these are "overdue" past their due date.
+OPEN_STATES = [PromiseState.DRAFT, PromiseState.IN_REVIEW, PromiseState.REWORK, PromiseState.APPROVED,
+               PromiseState.COMMITTED, PromiseState.IN_DELIVERY, PromiseState.ON_HOLD]
+PROMISE_SORTS = {"created": ("-created_at", "-id"), "due": ("due_date", "id"), "title": ("title", "id")}
+DUE_WINDOWS = ("overdue", "week", "later")
+SEARCH_MAX = 100
+
+
+def promise_browse(*, user, today, mine: bool = False, department: bool = False, state: str | None = None,
+                   category_id: int | None = None, customer_id: int | None = None, due: str | None = None,
+                   search: str = "", sort: str = "created") -> QuerySet[ServicePromise]:
+    """The promise list of the pages: the user's scope narrowed by the filters, sorted. The caller
+    slices it (a page and one row more, so no count over the table is needed)."""
+    qs = promise_list(user=user, state=state, category_id=category_id)
+    if mine:
+        qs = qs.filter(owner_id=user.pk)
+    if department:
+        qs = qs.filter(origin_department__in=sorted(maker_departments(user)))
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    if due in DUE_WINDOWS:
+        week_end = today + dt.timedelta(days=6 - today.weekday())
+        if due == "overdue":
+            qs = qs.filter(due_date__lt=today, state__in=OPEN_STATES)
+        elif due == "week":
+            qs = qs.filter(due_date__gte=today, due_date__lte=week_end)
+        else:
+            qs = qs.filter(due_date__gt=week_end)
+    search = (search or "").strip()[:SEARCH_MAX]
+    if search:
+        qs = qs.filter(Q(title__icontains=search) | Q(customer__name__icontains=search)
+                       | Q(crm_reference__icontains=search))
+    return qs.order_by(*PROMISE_SORTS.get(sort, PROMISE_SORTS["created"]))
+
+
+def category_gate_plan(*, category_id: int) -> list:
+    """The gates a promise of the category would go through if submitted now, in order, with their
+    owning team: one query."""
+    plan = GatePlan.objects.filter(category_id=category_id).order_by("-version").values_list("pk", flat=True)[:1]
+    definitions = list(GateDefinition.objects.filter(plan_id__in=plan).select_related("owning_team"))
+    return sorted(definitions, key=lambda d: (STEP_ORDER.index(d.step), d.order, d.id))
+
+
+def promise_page(*, user, promise_id: int) -> ServicePromise | None:
+    """promise_detail plus the customer notices the promise page's timeline shows: still a fixed
+    number of queries."""
+    promise = promise_detail(user=user, promise_id=promise_id)
+    if promise is not None:
+        prefetch_related_objects([promise], Prefetch("customer_notices",
+                                                     queryset=CustomerNotice.objects.order_by("created_at", "id")))
+    return promise

@@ -20,6 +20,10 @@ urlpatterns = [
     path("promises/", promises.promise_list, name="promise-list"),
     path("promises/new/", promises.promise_new, name="promise-new"),
     path("promises/<int:promise_id>/", promises.promise_detail, name="promise-detail"),
+    path("promises/new/category/", promises.category_fragment, name="promise-new-category"),
+    path("promises/new/evidence/", promises.evidence_fragment, name="promise-new-evidence"),
+    path("promises/<int:promise_id>/edit/", promises.promise_edit, name="promise-edit"),
+    path("promises/<int:promise_id>/<slug:action>/", promises.promise_action, name="promise-action"),
     # gates
     path("gates/", gates.gate_queue, name="gate-queue"),
     path("gates/<int:review_id>/decide/", gates.gate_decide, name="gate-decide"),
