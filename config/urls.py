@@ -1,6 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
 from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from config.health import health, ready
 from config.metrics import metrics

@@ -9,7 +9,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from .models import Channel, ChannelPreference, EventKind, InboxItem, NotificationProfile, OutboxEvent, WebhookSubscription
+from .models import (
+    Channel,
+    ChannelPreference,
+    EventKind,
+    InboxItem,
+    NotificationProfile,
+    OutboxEvent,
+    WebhookSubscription,
+)
 from .recipients import Recipients
 
 K = EventKind
