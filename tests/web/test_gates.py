@@ -15,6 +15,13 @@ from promises.models import Customer
 from qualitygates.models import CheckResult, GateReview, ReviewState
 from tests.factories import UserFactory
 from tests.gate_flow import clock, db_snapshot, decide_go, open_review, submitted  # noqa: F401
+from tests.qualitygates.test_evidence_criteria import (  # noqa: F401
+    _submitted_gate,
+    history,
+    hotline,
+    promise_in,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +188,28 @@ def test_the_decision_page_shows_the_promise_evidence_and_checklist(client, serv
     must = open_gate.checks.get(requirement="must")
     assert "must meet" in criterion_block(body, must.pk)
     assert "web/gates.js" in body and "<script>" not in body
+
+
+def test_evidence_criteria_come_pre_filled_and_deciding_against_them_needs_a_reason(
+        client, history, seller, service_user, promise_in):  # noqa: F811
+    # given a gate whose evidence criterion was pre-filled "not met" (5 of 10 achieved 4 h)
+    review = _submitted_gate(seller, promise_in("4"))
+    evidence_check = review.checks.get(kind="evidence")
+    client.force_login(service_user)
+    # when the gatekeeper opens the page
+    body = client.get(decide_url(review)).content.decode()
+    # then the stored figures are shown and the criterion is ticked as the evidence says
+    assert "50 %" in body and "(5 / 10)" in body
+    block = criterion_block(body, evidence_check.pk)
+    assert "from evidence" in block and re.search(r'value="not_met"[^>]*checked', block)
+    # and "all met" against the evidence without a reason is refused next to that criterion
+    refused = client.post(decide_url(review), {"all_met": "1"})
+    assert refused.status_code == 400
+    assert "give the reason in the note" in criterion_block(refused.content.decode(), evidence_check.pk)
+    # with the reason it passes
+    response = client.post(decide_url(review), {"all_met": "1", f"note_{evidence_check.pk}": "New hires in March"})
+    assert response.status_code == 302
+    assert GateReview.objects.get(pk=review.pk).state == ReviewState.PASSED
 
 
 def test_all_met_decides_a_go_and_returns_to_the_queue(client, service_user, open_gate):
