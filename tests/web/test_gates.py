@@ -167,7 +167,7 @@ def test_the_queue_runs_the_same_queries_for_3_and_30_gates(client, make_promise
         submitted(make_promise, seller, title=f"Promise {i}", customer=customers[i])
     many = queue_queries()
     assert few == many
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(13):
         client.get(reverse("web:gate-queue"))
 
 
@@ -176,7 +176,7 @@ def test_the_queue_runs_the_same_queries_for_3_and_30_gates(client, make_promise
 def test_the_decision_page_shows_the_promise_evidence_and_checklist(client, service_user, open_gate,
                                                                      django_assert_max_num_queries):
     client.force_login(service_user)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(13):
         response = client.get(decide_url(open_gate))
     body = response.content.decode()
     assert response.status_code == 200

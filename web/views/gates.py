@@ -67,8 +67,7 @@ class QueueRow:
     may_decide: bool
 
 
-def _rows(user, reviews: list[GateReview], now) -> list[QueueRow]:
-    calendars = selectors.team_calendars({r.owning_team_id for r in reviews}) if reviews else {}
+def _rows(user, reviews: list[GateReview], calendars, now) -> list[QueueRow]:
     rows = []
     for review in reviews:
         left = selectors.gate_time_left(review, calendars[review.owning_team_id], now=now)
@@ -92,10 +91,13 @@ def gate_queue(request):
     page = Paginator(selectors.gate_queue(user=user, team_id=team_id), PAGE_SIZE).get_page(request.GET.get("page"))
     held_qs = selectors.gate_queue(user=user, team_id=team_id, state=ReviewState.ON_HOLD)
     held = list(held_qs[:HELD_LIMIT])
+    waiting = list(page.object_list)
+    teams_shown = {r.owning_team_id for r in waiting + held}
+    calendars = selectors.team_calendars(teams_shown) if teams_shown else {}
     return render(request, "web/gates/queue.html", {
         "teams": teams, "team_id": team_id, "page": page,
-        "rows": _rows(user, list(page.object_list), now),
-        "held_rows": _rows(user, held, now),
+        "rows": _rows(user, waiting, calendars, now),
+        "held_rows": _rows(user, held, calendars, now),
         "held_more": held_qs.count() - len(held) if len(held) == HELD_LIMIT else 0,
         "overdue_count": selectors.gate_overdue_count(user=user, team_id=team_id, now=now),
     })
