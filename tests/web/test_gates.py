@@ -307,3 +307,20 @@ def test_the_queue_and_the_decision_page_speak_german(client, service_user, open
     refused = client.post(decide_url(open_gate), {"decision": "go", f"check_{must.pk}": "not_met",
                                                   f"check_{should.pk}": "met"}).content.decode()
     assert "Ein Go erfordert, dass jedes Muss-Kriterium erfüllt ist" in criterion_block(refused, must.pk)
+
+
+# --- the time-left badge ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("seconds", "paused", "text", "tone"), [
+    (3 * 3600, False, "due in 3 h", "warn"),               # under one working day: soon
+    (11 * 3600, False, "due in 1 d 2 h", "ok"),            # a day is a working day of 9 h, not 24
+    (-(9 + 2) * 3600, False, "overdue by 1 d 2 h", "danger"),
+    (-25 * 60, False, "overdue by 25 min", "danger"),
+    (4 * 3600, True, "on hold, 4 h left", "neutral"),      # the clock is stopped: not overdue
+])
+def test_the_badge_says_the_time_left_in_working_time_in_words(seconds, paused, text, tone):
+    from qualitygates.selectors import TimeLeft
+    from web.gate_rows import time_left_badge
+
+    badge = time_left_badge(TimeLeft(seconds=seconds, working_day=9 * 3600, paused=paused))
+    assert (badge.text, badge.tone) == (text, tone)

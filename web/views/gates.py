@@ -4,7 +4,6 @@ decides (`qualitygates.services.gate_decide`), and the one rule of who may decid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib import messages
@@ -14,68 +13,15 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from core.errors import Conflict, DomainError, IllegalTransition, NotAllowed
 from qualitygates import selectors, services
 from qualitygates.models import GateReview, ReviewState
-from qualitygates.selectors import TimeLeft
 from web.gate_forms import ConditionFormSet, DecideForm
+from web.gate_rows import queue_rows, time_left_badge
 
 PAGE_SIZE = 25
 HELD_LIMIT = 50
-
-
-@dataclass(frozen=True)
-class Badge:
-    text: str
-    tone: str  # a pill class: ok, warn, danger, neutral
-
-
-def working_duration(seconds: int, working_day: int) -> str:
-    """Working time as "1 d 2 h" where a day is one of the team's working days, not 24 hours."""
-    minutes = round(abs(seconds) / 60)
-    days, rest = divmod(minutes, max(working_day // 60, 1))
-    hours, minutes = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(pgettext("duration", "%(n)s d") % {"n": days})
-    if hours:
-        parts.append(pgettext("duration", "%(n)s h") % {"n": hours})
-    if minutes and not days:
-        parts.append(pgettext("duration", "%(n)s min") % {"n": minutes})
-    return " ".join(parts) or pgettext("duration", "%(n)s min") % {"n": 0}
-
-
-def time_left_badge(left: TimeLeft | None) -> Badge | None:
-    """The queue's badge: the words carry the meaning (overdue, due in, paused), the colour repeats it."""
-    if left is None:
-        return None
-    span = working_duration(left.seconds, left.working_day)
-    if left.paused:
-        return Badge(_("on hold, %(time)s left") % {"time": span}, "neutral")
-    if left.overdue:
-        return Badge(_("overdue by %(time)s") % {"time": span}, "danger")
-    return Badge(_("due in %(time)s") % {"time": span}, "warn" if left.seconds < left.working_day else "ok")
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    review: GateReview
-    badge: Badge | None
-    overdue: bool
-    may_decide: bool
-
-
-def _rows(user, reviews: list[GateReview], calendars, now) -> list[QueueRow]:
-    rows = []
-    for review in reviews:
-        left = selectors.gate_time_left(review, calendars[review.owning_team_id], now=now)
-        rows.append(QueueRow(
-            review=review, badge=time_left_badge(left), overdue=bool(left and left.overdue),
-            may_decide=review.state == ReviewState.OPEN and selectors.gate_may_decide(
-                user, owning_team_id=review.owning_team_id, promise_owner_id=review.promise.owner_id)))
-    return rows
 
 
 def _team_filter(request, teams) -> int | None:
@@ -96,8 +42,8 @@ def gate_queue(request):
     calendars = selectors.team_calendars(teams_shown) if teams_shown else {}
     return render(request, "web/gates/queue.html", {
         "teams": teams, "team_id": team_id, "page": page,
-        "rows": _rows(user, waiting, calendars, now),
-        "held_rows": _rows(user, held, calendars, now),
+        "rows": queue_rows(user, waiting, calendars, now=now),
+        "held_rows": queue_rows(user, held, calendars, now=now),
         "held_more": held_qs.count() - len(held) if len(held) == HELD_LIMIT else 0,
         "overdue_count": selectors.gate_overdue_count(user=user, team_id=team_id, now=now),
     })
