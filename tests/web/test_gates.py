@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from core import roles
 from promises.models import Customer
@@ -322,5 +323,6 @@ def test_the_badge_says_the_time_left_in_working_time_in_words(seconds, paused, 
     from qualitygates.selectors import TimeLeft
     from web.gate_rows import time_left_badge
 
-    badge = time_left_badge(TimeLeft(seconds=seconds, working_day=9 * 3600, paused=paused))
+    with translation.override("en"):
+        badge = time_left_badge(TimeLeft(seconds=seconds, working_day=9 * 3600, paused=paused))
     assert (badge.text, badge.tone) == (text, tone)
