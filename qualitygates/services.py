@@ -36,7 +36,7 @@ from .events import gate_event_record
 from .evidence import evidence_overrides_log, review_evidence_record
 from .models import ConditionState, Decision, GateCheck, GateCondition, GateReview, GateStep, ReviewState
 from .reviews import review_transition, reviews_cancel_active, reviews_copy, snapshot_reviews
-from .selectors import team_calendar
+from .selectors import gate_decider_refusal, team_calendar
 from .working_time import add_working_time, working_seconds_between
 
 DECIDED_REVIEW_STATES = [ReviewState.PASSED, ReviewState.FAILED, ReviewState.RECYCLED, ReviewState.ON_HOLD]
@@ -78,15 +78,10 @@ def _lock(review_id: int) -> tuple[ServicePromise, GateReview]:
 
 
 def _require_decider(user, review: GateReview, promise: ServicePromise) -> None:
-    if not is_member(user, review.owning_team_id):
-        raise NotAllowed(
-            _("Only members of the owning team '%(team)s' may decide the gate '%(gate)s'.")
-            % {"team": review.owning_team.name, "gate": review.name},
-            code=GateErrorCode.NOT_GATE_TEAM,
-        )
-    if promise.owner_id == user.pk:
-        raise NotAllowed(_("Four-eyes rule: nobody decides a gate on a promise they own."),
-                         code=GateErrorCode.FOUR_EYES)
+    # The rule lives with the reads: the pages offer Decide by the same function.
+    refusal = gate_decider_refusal(user, review=review, promise_owner_id=promise.owner_id)
+    if refusal is not None:
+        raise refusal
 
 
 def gate_decide(*, review_id: int, user, decision: Decision, comment: str = "", checks: Sequence[CheckInput] = (),
