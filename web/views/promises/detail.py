@@ -21,6 +21,7 @@ from promises.models import PromiseState
 from promises.selectors import promise_is_visible, promise_page, status_link_visible
 from promises.status_link import status_url
 from qualitygates.models import ConditionState, GateStep, ReviewState
+from qualitygates.selectors import gate_may_decide
 from qualitygates.services import gate_condition_meet
 from web.forms import form_add_domain_error
 
@@ -129,8 +130,9 @@ def _page(request, promise, *, bound: dict | None = None, status: int = 200):
         "progress": promise_progress(promise),
         "next_review": review,
         "next_team": team_label(review.owning_team.name) if review else "",
-        "can_decide": bool(review and review.state == ReviewState.OPEN and roles.is_member(user, review.owning_team_id)
-                           and promise.owner_id != user.pk),
+        "can_decide": bool(review and review.state == ReviewState.OPEN
+                           and gate_may_decide(user, owning_team_id=review.owning_team_id,
+                                               promise_owner_id=promise.owner_id)),
         "rework_reason": rework_reason(promise) if promise.state == S.REWORK else "",
         "action_forms": forms,
         "can_edit": can_edit(user, promise),
