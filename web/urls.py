@@ -28,6 +28,7 @@ urlpatterns = [
     # KVP board
     path("kvp/", kvp.kvp_board, name="kvp-board"),
     path("kvp/<int:item_id>/", kvp.kvp_item, name="kvp-item"),
+    path("kvp/<int:item_id>/<slug:move>/", kvp.kvp_move, name="kvp-move"),
     # feedback intake
     path("feedback/new/", feedback.feedback_new, name="feedback-new"),
 ]
