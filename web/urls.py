@@ -31,4 +31,5 @@ urlpatterns = [
     path("kvp/<int:item_id>/<slug:move>/", kvp.kvp_move, name="kvp-move"),
     # feedback intake
     path("feedback/new/", feedback.feedback_new, name="feedback-new"),
+    path("feedback/new/promises/", feedback.promise_search, name="feedback-promise-search"),
 ]
