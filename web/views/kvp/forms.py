@@ -42,7 +42,7 @@ class PlanForm(CommentForm):
 
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
     priority = forms.ChoiceField(label=_("Priority"), choices=Severity.choices)
-    start_date = _date(_("Start"))
+    start_date = _date(_("Start date"))
     due_date = _date(_("Due"))
     budget = forms.DecimalField(label=_("Budget (EUR)"), max_digits=12, decimal_places=2,
                                 widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
