@@ -73,6 +73,18 @@ def _nice_max(value: float) -> float:
     return 10 * magnitude
 
 
+def duration_axis_max(hours: float) -> float:
+    """An axis end in hours whose quarters read as whole hours or whole days."""
+    for top in (1, 2, 4, 8, 12, 24, 48):
+        if hours <= top:
+            return float(top)
+    days = hours / 24
+    for top_days in (4, 8, 12, 20, 40, 60, 80, 120, 200, 400):
+        if days <= top_days:
+            return float(top_days * 24)
+    return _nice_max(days) * 24
+
+
 def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
@@ -101,7 +113,7 @@ def line_chart(*, label: str, x_labels: Sequence[str], series: Sequence[Series],
         return chart
     top = y_max if y_max is not None else _nice_max(max(values))
     bottom = y_min if y_min is not None else min(values)
-    left, right, upper, lower = 44, 10, 14 if y_title else 8, 34
+    left, right, upper, lower = 44, 10, 26 if y_title else 8, 34
     plot_w, plot_h = WIDTH - left - right, height - upper - lower
     n = max(len(x_labels), 1)
 
@@ -120,7 +132,7 @@ def line_chart(*, label: str, x_labels: Sequence[str], series: Sequence[Series],
                     f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#5b6473">{escape(fmt(v))}</text>')
     step = max(1, math.ceil(n / 6))
     for j, text in enumerate(x_labels):
-        if j % step == 0 or j == n - 1 and n <= 12:
+        if (n - 1 - j) % step == 0:  # counted back from the latest month, which is always labelled
             body.append(f'<text x="{x(j):.1f}" y="{height - lower + 16}" text-anchor="middle" '
                         f'fill="#5b6473">{escape(text)}</text>')
     body.append(f'<line x1="{left}" x2="{WIDTH - right}" y1="{upper + plot_h}" y2="{upper + plot_h}" '

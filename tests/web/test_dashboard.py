@@ -91,7 +91,7 @@ def test_a_bad_filter_is_a_form_error_next_to_its_field_not_a_500(client, manage
     response = client.get(URL, params)
     assert response.status_code == 200
     body = response.content.decode()
-    assert f'id="id_{field}-error"' in body and message in body
+    assert f'id="id_{field}_error"' in body and message in body
 
 
 def test_the_filter_narrows_the_figures_to_a_category_and_range(client, manager, outcome, category):  # noqa: F811

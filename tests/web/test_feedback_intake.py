@@ -41,7 +41,7 @@ def test_feedback_without_a_promise_needs_a_category_said_next_to_the_field(clie
     client.force_login(service_user)
     response = client.post(URL, _data())
     assert response.status_code == 400
-    assert 'id="id_category-error"' in response.content.decode()
+    assert 'id="id_category_error"' in response.content.decode()
     response = client.post(URL, _data(category=category.pk))
     assert response.status_code == 302 and response["Location"] == URL
     assert Feedback.objects.get().category == category
@@ -60,7 +60,7 @@ def test_a_bad_score_is_refused_with_the_message_next_to_its_field(client, servi
     response = client.post(URL, _data(category=category.pk, **{field: value}))
     assert response.status_code == 400
     body = response.content.decode()
-    error_at = body.index(f'id="id_{field}-error"')
+    error_at = body.index(f'id="id_{field}_error"')
     assert message in body[error_at:error_at + 300]
     assert not Feedback.objects.exists()
 
@@ -70,7 +70,7 @@ def test_a_promise_outside_the_readers_scope_cannot_be_linked(client, legal_user
     draft = make_promise(title="Secret draft")
     client.force_login(legal_user)
     response = client.post(URL, _data(promise=draft.pk, category=category.pk))
-    assert response.status_code == 400 and 'id="id_promise-error"' in response.content.decode()
+    assert response.status_code == 400 and 'id="id_promise_error"' in response.content.decode()
     assert not Feedback.objects.exists()
 
 

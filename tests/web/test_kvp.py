@@ -123,7 +123,8 @@ def test_a_target_the_service_refuses_is_shown_next_to_its_field(client, manager
     response = client.post(move_url(item, "plan"), data)
     assert response.status_code == 400
     body = response.content.decode()
-    assert 'id="id_plan-target_value-error"' in body and "must differ from the baseline" in body
+    assert 'id="id_plan-target_value_error"' in body and "Must differ from the baseline" in body
+    assert "targets[0]" not in body  # the domain's words, not the API's field names
     assert "<details class=\"move\" open>" in body
     item.refresh_from_db()
     assert item.state == ImprovementState.ACCEPTED
@@ -133,7 +134,7 @@ def test_rejecting_needs_the_reasons(client, manager, propose):  # noqa: F811
     item = propose()
     client.force_login(manager)
     response = client.post(move_url(item, "reject"), {"reject-comment": "  "})
-    assert response.status_code == 400 and 'id="id_reject-comment-error"' in response.content.decode()
+    assert response.status_code == 400 and 'id="id_reject-comment_error"' in response.content.decode()
     response = client.post(move_url(item, "reject"), {"reject-comment": "Out of scope"})
     item.refresh_from_db()
     assert response.status_code == 302 and item.state == ImprovementState.REJECTED

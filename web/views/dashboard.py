@@ -25,7 +25,7 @@ from feedback.selectors.improvements import improvement_list
 from feedback.selectors.signals import gate_escapes
 from promises.models import PromiseCategory, PromiseState
 from qualitygates.models import GateStep
-from web.charts import Bar, Series, bar_chart, line_chart
+from web.charts import Bar, Series, bar_chart, duration_axis_max, line_chart
 from web.templatetags.web_format import hours as format_hours
 from web.templatetags.web_format import number
 
@@ -127,8 +127,10 @@ def lead_time_chart(rows: list[dict]):
                 note=_("%(step)s; %(decided)s decided, %(open)s open now") % {
                     "step": steps.get(r["step"], r["step"]), "decided": r["decided"], "open": r["open_now"]})
             for r in rows if r["decided"]][:MAX_BARS]
+    longest = max((v or 0 for b in bars for v in b.values), default=0)
     return bar_chart(label=_("Gate lead time by gate and team: 90th percentile and median"), bars=bars,
-                     series=[_("90th percentile"), _("Median")], fmt=_hours, first_column=_("Gate · team"))
+                     series=[_("90th percentile"), _("Median")], fmt=_hours, first_column=_("Gate · team"),
+                     x_max=duration_axis_max(longest))
 
 
 def feedback_chart(rows: list[dict]):
@@ -190,7 +192,7 @@ def dashboard(request):
 
     keep_rows = series.keep_rate_by_month(period=period, category_id=category_id)
     lead_rows = series.gate_lead_times(period=period, category_id=category_id, now=now)
-    overdue = series.overdue_gates(user=request.user, now=now, category_id=category_id)
+    overdue = series.overdue_gates(user=request.user, now=now, category_id=category_id, limit=10)
     feedback_rows = series.feedback_by_channel_and_kind(period=period, category_id=category_id)
     score_rows = series.scores_by_month(period=period, category_id=category_id)
     threshold = Decimal(str(conf.get("KVP_GATE_ESCAPE_THRESHOLD")))

@@ -3,15 +3,15 @@ SMART targets, measured effect and trail, and its moves as buttons with the form
 
 from __future__ import annotations
 
-import copy
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -27,6 +27,10 @@ BOARD_COLUMNS = [S.PROPOSED, S.ACCEPTED, S.PLANNED, S.IN_PROGRESS, S.CHECKING, S
 CLOSED = [S.REJECTED, S.ABANDONED]
 # A long-finished column shows its latest cards; the rest are counted.
 MAX_CARDS = 30
+# What a target's measurement rests on (feedback.selectors.targets), by the key it is stored under.
+COUNT_LABELS = {"verified": gettext_lazy("verified"), "kept": gettext_lazy("kept"), "broken": gettext_lazy("broken"),
+                "passed": gettext_lazy("passed gates"), "responses": gettext_lazy("responses"),
+                "feedback": gettext_lazy("feedback")}
 PRIORITY_PILL = {"critical": "danger", "high": "warn", "medium": "", "low": "neutral"}
 
 
@@ -35,8 +39,10 @@ def kvp_board(request):
     items = list(improvement_list(user=request.user))
     by_state: dict[str, list] = {state: [] for state in [*BOARD_COLUMNS, *CLOSED]}
     for item in items:
-        item.actions = [MOVES[name] for name in improvement_actions(item=item, user=request.user)
-                        if MOVES[name].one_click]
+        moves = [MOVES[name] for name in improvement_actions(item=item, user=request.user)]
+        item.actions = [move for move in moves if move.one_click]
+        # A move that needs a form is done on the item's page: the card links there.
+        item.form_moves = [move for move in moves if not move.one_click and not move.comment_required]
         item.priority_pill = PRIORITY_PILL.get(item.priority, "")
         by_state[item.state].append(item)
     columns = [{"state": state, "label": state.label, "items": by_state[state][:MAX_CARDS],
@@ -63,6 +69,8 @@ def _render_item(request, item, *, bound=None, status: int = 200):
         forms.append({"move": move, "form": form, "open": form is bound})
     effect = next((e for e in improvement_effects() if e["item"].pk == item.pk), None) \
         if item.state == S.STANDARDIZED else None
+    for target in item.targets.all():
+        target.counts = [(COUNT_LABELS.get(key, key), n) for key, n in (target.product_counts or {}).items()]
     labels = dict(S.choices)
     trail = [{"at": row.at, "from": labels.get(row.from_state, row.from_state), "comment": row.comment,
               "to": labels.get(row.to_state, row.to_state), "actor": row.actor.get_username() if row.actor else ""}
@@ -80,11 +88,17 @@ def kvp_item(request, item_id: int):
 
 
 def _show_on_form(form, error: DomainError, prefix: str) -> None:
-    """The service names a target's fields "targets[0].<field>": show them on the form's field."""
-    if prefix and error.fields:
-        error = copy.copy(error)
-        error.fields = {name.removeprefix(prefix): text for name, text in error.fields.items()}
-    form_add_domain_error(form, error)
+    """The plan service names a target's fields "targets[0].<field>" and says per field what is wrong:
+    that says it next to the form's field, without the API's field names."""
+    if not prefix or not error.fields:
+        form_add_domain_error(form, error)
+        return
+    for name, text in error.fields.items():
+        field = name.removeprefix(prefix)
+        if field in form.fields:
+            form.add_error(field, capfirst(str(text)))
+        else:
+            form.add_error(None, error.message)
 
 
 @require_POST
