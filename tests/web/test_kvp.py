@@ -173,3 +173,31 @@ def test_the_board_speaks_german(client, manager, propose):  # noqa: F811
     client.cookies["django_language"] = "de"
     body = client.get(BOARD).content.decode()
     assert "Vorgeschlagen" in body and "Annehmen" in body
+
+
+def test_owner_and_manager_take_an_item_through_check_to_standardized_by_the_forms(
+        client, manager, item_owner, response_time, category, propose):  # noqa: F811
+    from feedback.models import Guidance
+    item = planned(propose(category_ids=[category.pk]),
+                   manager, item_owner, response_time)
+    # the owner starts it from the board's card and reports the check with a value measured by hand
+    client.force_login(item_owner)
+    assert client.post(move_url(item, "start"), {"back": "board"}).status_code == 302
+    target = item.targets.get()
+    response = client.post(move_url(item, "check"), {"check-note": "Pilot done", f"check-value_{target.pk}": "3.5"})
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.manual_value == 3.5 and target.reached is True
+    # the owner may not standardize; the manager publishes the lesson as guidance on the category
+    assert client.post(move_url(item, "standardize"), {"standardize-guidance_text": "x"}).status_code == 403
+    client.force_login(manager)
+    page = client.get(item_url(item)).content.decode()
+    assert "by hand 3.5 h" in page and "reached" in page
+    response = client.post(move_url(item, "standardize"), {
+        "standardize-guidance_text": "Confirm a technician before promising 4 hours.",
+        "standardize-guidance_categories": [category.pk]})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.state == ImprovementState.STANDARDIZED
+    assert Guidance.objects.get(improvement=item).category == category
+    assert "Keep rate before and after" in client.get(item_url(item)).content.decode()
