@@ -93,7 +93,7 @@ def test_the_page_offers_the_search_and_preselects_a_promise_given_in_the_url(cl
     body = client.get(URL, {"promise": submitted_promise.pk}).content.decode()
     assert f'hx-get="{SEARCH}"' in body
     assert f'value="{submitted_promise.pk}" id="promise-picked" checked' in body
-    assert 'for="id_csat_score"' in body and 'type="date" name="received_on"' in body
+    assert 'for="id_csat_score"' in body and 'type="date" name="received_at"' in body
 
 
 def test_a_user_in_no_team_gets_403_and_a_promise_maker_may_record(client, seller, category):
@@ -111,3 +111,12 @@ def test_the_intake_speaks_german(client, service_user, category):
     body = response.content.decode()
     assert "Feedback erfassen" in body
     assert "Der CSAT-Wert ist eine ganze Zahl von 1 bis 5." in body
+
+
+def test_a_date_received_in_the_future_is_refused_next_to_its_field(client, service_user, category):
+    client.force_login(service_user)
+    response = client.post(URL, _data(category=category.pk, received_at="2999-01-01"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    error_at = body.index('id="id_received_at_error"')
+    assert "cannot have been received in the future" in body[error_at:error_at + 300]

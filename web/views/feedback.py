@@ -53,7 +53,7 @@ class FeedbackForm(forms.Form):
         label=gettext_lazy("Category"), required=False, queryset=PromiseCategory.objects.order_by("name", "id"),
         empty_label=gettext_lazy("— from the promise —"),
         help_text=gettext_lazy("Needed only when the feedback is about no particular promise."))
-    received_on = forms.DateField(label=gettext_lazy("Received on"), required=False,
+    received_at = forms.DateField(label=gettext_lazy("Received on"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                   help_text=gettext_lazy("Today unless given."))
     external_reference = forms.CharField(label=gettext_lazy("Ticket or survey reference"), required=False,
@@ -62,7 +62,7 @@ class FeedbackForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["received_on"].input_formats = ["%Y-%m-%d"]
+        self.fields["received_at"].input_formats = ["%Y-%m-%d"]
 
     def clean_promise(self):
         promise_id = self.cleaned_data.get("promise")
@@ -76,7 +76,7 @@ class FeedbackForm(forms.Form):
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
-        received = data["received_on"]
+        received = data["received_at"]
         return {
             "channel": FeedbackChannel(data["channel"]), "kind": FeedbackKind(data["kind"]),
             "severity": Severity(data["severity"]), "csat_score": data["csat_score"], "nps_score": data["nps_score"],
