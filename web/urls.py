@@ -27,6 +27,7 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     # KVP board
     path("kvp/", kvp.kvp_board, name="kvp-board"),
+    path("kvp/propose/", kvp.kvp_propose, name="kvp-propose"),
     path("kvp/<int:item_id>/", kvp.kvp_item, name="kvp-item"),
     path("kvp/<int:item_id>/<slug:move>/", kvp.kvp_move, name="kvp-move"),
     # feedback intake

@@ -201,3 +201,24 @@ def test_owner_and_manager_take_an_item_through_check_to_standardized_by_the_for
     assert item.state == ImprovementState.STANDARDIZED
     assert Guidance.objects.get(improvement=item).category == category
     assert "Keep rate before and after" in client.get(item_url(item)).content.decode()
+
+
+def test_a_team_member_proposes_an_improvement_from_the_board(client, service_user, category):
+    client.force_login(service_user)
+    assert 'action="/kvp/propose/"' in client.get(BOARD).content.decode()
+    response = client.post(reverse("web:kvp-propose"), {"propose-title": "   ", "propose-categories": [category.pk]})
+    assert response.status_code == 400 and 'id="id_propose-title_error"' in response.content.decode()
+    response = client.post(reverse("web:kvp-propose"), {"propose-title": "Call back within the hour",
+                                                         "propose-categories": [category.pk]})
+    item = ImprovementItem.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"{BOARD}#item-{item.pk}"
+    assert (item.state, item.proposed_by, list(item.categories.all())) == (
+        ImprovementState.PROPOSED, service_user, [category])
+
+
+def test_a_user_in_no_team_is_offered_no_proposal_and_is_refused_one(client):
+    from tests.factories import UserFactory
+    client.force_login(UserFactory(username="loner"))
+    assert 'action="/kvp/propose/"' not in client.get(BOARD).content.decode()
+    assert client.post(reverse("web:kvp-propose"), {"propose-title": "Sneaky"}).status_code == 403
+    assert not ImprovementItem.objects.exists()

@@ -124,3 +124,18 @@ class StandardizeForm(CommentForm):
         return {"guidance_text": self.cleaned_data["guidance_text"],
                 "guidance_category_ids": [c.pk for c in chosen] if chosen else None,
                 "comment": self.cleaned_data["comment"]}
+
+
+class ProposeForm(forms.Form):
+    """Anyone in a team proposes an improvement (feedback.services.improvements.improvement_propose)."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("What should improve, and why"), required=False, max_length=TEXT_MAX,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+    categories = forms.ModelMultipleChoiceField(label=_("Affected categories"), required=False,
+                                                queryset=PromiseCategory.objects.order_by("name", "id"),
+                                                widget=forms.CheckboxSelectMultiple)
+
+    def service_kwargs(self) -> dict:
+        return {"title": self.cleaned_data["title"], "description": self.cleaned_data["description"],
+                "category_ids": [c.pk for c in self.cleaned_data["categories"]]}

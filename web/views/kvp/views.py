@@ -18,9 +18,12 @@ from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from feedback.models import ImprovementState
 from feedback.selectors.improvement_actions import improvement_actions
 from feedback.selectors.improvements import improvement_detail, improvement_effects, improvement_list
+from feedback.services.access import require_team_member
+from feedback.services.improvements import improvement_propose
 from web.forms import form_add_domain_error
 
 from .actions import BY_SLUG, MOVES, move_form
+from .forms import ProposeForm
 
 S = ImprovementState
 BOARD_COLUMNS = [S.PROPOSED, S.ACCEPTED, S.PLANNED, S.IN_PROGRESS, S.CHECKING, S.STANDARDIZED]
@@ -34,8 +37,16 @@ COUNT_LABELS = {"verified": gettext_lazy("verified"), "kept": gettext_lazy("kept
 PRIORITY_PILL = {"critical": "danger", "high": "warn", "medium": "", "low": "neutral"}
 
 
+def _may_propose(user) -> bool:
+    try:
+        require_team_member(user, "")
+    except NotAllowed:
+        return False
+    return True
+
+
 @login_required
-def kvp_board(request):
+def kvp_board(request, propose_form=None, status: int = 200):
     items = list(improvement_list(user=request.user))
     by_state: dict[str, list] = {state: [] for state in [*BOARD_COLUMNS, *CLOSED]}
     for item in items:
@@ -48,9 +59,28 @@ def kvp_board(request):
     columns = [{"state": state, "label": state.label, "items": by_state[state][:MAX_CARDS],
                 "more": max(0, len(by_state[state]) - MAX_CARDS)} for state in BOARD_COLUMNS]
     closed = [item for state in CLOSED for item in by_state[state]][:MAX_CARDS]
+    may_propose = _may_propose(request.user)
     return render(request, "web/kvp/board.html", {
         "columns": columns, "closed": closed, "closed_count": sum(len(by_state[s]) for s in CLOSED),
-        "total": len(items)})
+        "total": len(items), "may_propose": may_propose,
+        "propose_form": propose_form or (ProposeForm(prefix="propose") if may_propose else None)}, status=status)
+
+
+@require_POST
+@login_required
+def kvp_propose(request):
+    form = ProposeForm(request.POST, prefix="propose")
+    if not form.is_valid():
+        return kvp_board(request, propose_form=form, status=400)
+    try:
+        item = improvement_propose(user=request.user, **form.service_kwargs())
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        form_add_domain_error(form, exc)
+        return kvp_board(request, propose_form=form, status=400)
+    messages.success(request, _("Proposed: %(title)s.") % {"title": item.title})
+    return redirect(f"{reverse('web:kvp-board')}#item-{item.pk}")
 
 
 def _item_or_404(request, item_id: int):
