@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from statistics import quantiles
+from statistics import median, quantiles
 
 from django.db import connection
 from django.db.models import (
@@ -148,7 +148,7 @@ def gate_lead_times(*, period: Period, category_id: int | None = None, now: dt.d
             row(r)
         for key, values in grouped.items():
             cuts = quantiles(values, n=10, method="inclusive") if len(values) > 1 else values * 9
-            rows[key].update(decided=len(values), median_hours=_hours(sorted(values)[len(values) // 2]),
+            rows[key].update(decided=len(values), median_hours=_hours(median(values)),
                              p90_hours=_hours(cuts[8]))
     for r in waiting.values(*keys).annotate(n=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))).order_by():
         row(r).update(open_now=r["n"], overdue_now=r["overdue"])
