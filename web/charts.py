@@ -85,6 +85,11 @@ def duration_axis_max(hours: float) -> float:
     return _nice_max(days) * 24
 
 
+def count_axis_max(count: float) -> float:
+    """An axis end for counts whose quarters are whole numbers."""
+    return float(max(4, math.ceil(_nice_max(count) / 4) * 4))
+
+
 def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.charts import Bar, Series, bar_chart, duration_axis_max, line_chart
+from web.charts import Bar, Series, bar_chart, count_axis_max, duration_axis_max, line_chart
 
 
 def test_a_line_chart_is_an_accessible_image_with_tooltips_links_and_gaps():
@@ -37,3 +37,7 @@ def test_stacked_bars_add_up_and_an_empty_chart_draws_nothing():
 def test_a_duration_axis_ends_on_whole_hours_or_days():
     assert duration_axis_max(3) == 4 and duration_axis_max(20) == 24 and duration_axis_max(49) == 96
     assert duration_axis_max(24 * 9) == 24 * 12
+
+
+def test_a_count_axis_reads_in_whole_numbers():
+    assert count_axis_max(1) == 4 and count_axis_max(5) == 8 and count_axis_max(17) == 20

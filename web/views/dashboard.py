@@ -25,7 +25,7 @@ from feedback.selectors.improvements import improvement_list
 from feedback.selectors.signals import gate_escapes
 from promises.models import PromiseCategory, PromiseState
 from qualitygates.models import GateStep
-from web.charts import Bar, Series, bar_chart, duration_axis_max, line_chart
+from web.charts import Bar, Series, bar_chart, count_axis_max, duration_axis_max, line_chart
 from web.templatetags.web_format import hours as format_hours
 from web.templatetags.web_format import number
 
@@ -143,8 +143,9 @@ def feedback_chart(rows: list[dict]):
     admin_list = reverse("admin:feedback_feedback_changelist")
     bars = [Bar(label=str(channels.get(channel, channel)), values=[by_kind.get(k, 0) for k in kinds],
                 href=f"{admin_list}?{urlencode({'channel__exact': channel})}") for channel, by_kind in ordered]
+    most = max((sum(b.values) for b in bars), default=0)
     return bar_chart(label=_("Feedback by channel and kind"), bars=bars, series=[k.label for k in kinds],
-                     fmt=lambda v: number(v, 0), stacked=True, first_column=_("Channel"))
+                     fmt=lambda v: number(v, 0), stacked=True, first_column=_("Channel"), x_max=count_axis_max(most))
 
 
 def score_charts(rows: list[dict], months: list[dt.date]):
