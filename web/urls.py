@@ -31,7 +31,10 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     # KVP board
     path("kvp/", kvp.kvp_board, name="kvp-board"),
+    path("kvp/propose/", kvp.kvp_propose, name="kvp-propose"),
     path("kvp/<int:item_id>/", kvp.kvp_item, name="kvp-item"),
+    path("kvp/<int:item_id>/<slug:move>/", kvp.kvp_move, name="kvp-move"),
     # feedback intake
     path("feedback/new/", feedback.feedback_new, name="feedback-new"),
+    path("feedback/new/promises/", feedback.promise_search, name="feedback-promise-search"),
 ]
