@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from core.ids import as_id
-from core.roles import is_manager
-from promises.selectors import gate_review_visible_q
+from core.roles import is_manager, team_ids
+from promises.selectors import WORK_LIST_LIMIT, WorkList, gate_review_visible_q
 
-from .models import GateCheck, GateCondition, GatePlan, GateReview, WorkingCalendar
+from .models import GateCheck, GateCondition, GatePlan, GateReview, ReviewState, WorkingCalendar
 from .working_time import Calendar
 
 
@@ -51,3 +55,33 @@ def gate_condition_is_visible(*, user, condition_id: int) -> bool:
         # Q() | X would narrow "everything" to X: a manager's Q() stays as it is.
         visible |= Q(owner_id=user.pk)
     return GateCondition.objects.filter(visible, pk=as_id(condition_id)).exists()
+
+
+# --- my work (the home page) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GateWorkList(WorkList):
+    """Open gates, with how many of them are overdue."""
+
+    overdue: int = 0
+
+
+def gate_work_open(*, user, now: dt.datetime | None = None, teams_only: bool = True, overdue_only: bool = False,
+                   limit: int = WORK_LIST_LIMIT) -> GateWorkList:
+    """Open gates the user may see, overdue first and then by due time (each with its `time_left`,
+    negative when overdue), with the count of all of them and of the overdue ones. `teams_only`: the gates of
+    the user's own teams (a gatekeeper's work); else every gate in scope (a manager's overview). Two
+    queries, whatever the number of gates."""
+    now = now or timezone.now()
+    qs = GateReview.objects.filter(gate_review_visible_q(user), state=ReviewState.OPEN)
+    if teams_only:
+        qs = qs.filter(owning_team_id__in=sorted(team_ids(user)))
+    if overdue_only:
+        qs = qs.filter(due_at__lt=now)
+    counts = qs.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    items = list(qs.select_related("promise", "promise__customer", "owning_team")
+                 .order_by(F("due_at").asc(nulls_last=True), "id")[:limit]) if counts["total"] else []
+    for review in items:
+        review.time_left = review.due_at - now if review.due_at else None
+    return GateWorkList(key="overdue_gates" if overdue_only else "open_gates", count=counts["total"],
+                        items=items, overdue=counts["overdue"])
