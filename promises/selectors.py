@@ -186,20 +186,21 @@ def _work_conditions(today: dt.date) -> dict[str, Q]:
     """What a promise needs from its owner, by list: each a condition on ServicePromise."""
     handover_under_way = Exists(GateReview.objects.filter(promise_id=OuterRef("pk"), step="delivery",
                                                           state__in=["open", "on_hold"]))
+    # Most urgent first: a gate sent it back, its due date passed, then each next step; drafts last.
     return {
-        "draft": Q(state=PromiseState.DRAFT),
         "rework": Q(state=PromiseState.REWORK),
+        "overdue": Q(due_date__lt=today) & ~Q(state__in=FINISHED_STATES),
         "approved": Q(state=PromiseState.APPROVED),
         "handover": Q(state=PromiseState.COMMITTED) & ~Q(handover_under_way),
         "verify": Q(state=PromiseState.IN_DELIVERY),
-        "overdue": Q(due_date__lt=today) & ~Q(state__in=FINISHED_STATES),
+        "draft": Q(state=PromiseState.DRAFT),
     }
 
 
 def promise_work_for_maker(*, user, now: dt.datetime | None = None,
                            limit: int = WORK_LIST_LIMIT) -> list[WorkList]:
-    """The user's own promises that wait for them, by list (drafts, rework with the reason that sent
-    it back, approved to commit, committed to hand over, in delivery to verify, overdue), each with
+    """The user's own promises that wait for them, by list (rework with the reason that sent it
+    back, overdue, approved to commit, committed to hand over, in delivery to verify, drafts), each with
     its count and first `limit` promises, soonest due first. At most 8 queries, whatever the data."""
     today = timezone.localdate(now or timezone.now())
     mine = ServicePromise.objects.filter(promise_visible_q(user), owner_id=user.pk) if _signed_in(user) \

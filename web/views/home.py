@@ -31,6 +31,8 @@ from web.templatetags.web_format import duration
 SEARCH_PAGE_SIZE = 20
 # A gate due within this much time shows an amber badge: decide it today.
 DUE_SOON = dt.timedelta(hours=4)
+# A manager's overview names a few of each and links to the full list.
+MANAGER_LIST_LIMIT = 5
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,8 @@ def _promise_list_url(**filters) -> str:
 
 
 MAKER_LISTS = {
-    "draft": (_("Drafts to finish and submit"), {"state": "draft", "mine": 1}),
     "rework": (_("Sent back for rework"), {"state": "rework", "mine": 1}),
+    "draft": (_("Drafts to finish and submit"), {"state": "draft", "mine": 1}),
     "approved": (_("Approved: commit to the customer"), {"state": "approved", "mine": 1}),
     "handover": (_("Committed: hand over to delivery"), {"state": "committed", "mine": 1}),
     "verify": (_("In delivery: verify the outcome"), {"state": "in_delivery", "mine": 1}),
@@ -100,10 +102,11 @@ def _gatekeeper_section(user, now) -> dict | None:
 def _manager_section(user, now) -> list[WorkCount] | None:
     if not roles.is_manager(user):
         return None
-    overdue = _with_badges(gate_work_open(user=user, now=now, teams_only=False, overdue_only=True))
-    broken = promise_broken_this_month(user=user, now=now)
-    waiting = improvements_awaiting_decision(user=user)
-    warnings = early_warnings_open(user=user)
+    overdue = _with_badges(gate_work_open(user=user, now=now, teams_only=False, overdue_only=True,
+                                          limit=MANAGER_LIST_LIMIT))
+    broken = promise_broken_this_month(user=user, now=now, limit=MANAGER_LIST_LIMIT)
+    waiting = improvements_awaiting_decision(user=user, limit=MANAGER_LIST_LIMIT)
+    warnings = early_warnings_open(user=user, limit=MANAGER_LIST_LIMIT)
     board = reverse("web:kvp-board")
     return [
         WorkCount("overdue_gates", _("Overdue gates"), overdue.count, reverse("web:dashboard") + "#overdue",
