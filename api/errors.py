@@ -115,12 +115,22 @@ def _is_api(request) -> bool:
 
 
 def json_not_found(request, exception=None):
-    """Unknown URLs under /api/ answer in the API's error shape; elsewhere Django's page."""
+    """Unknown URLs under /api/ answer in the API's error shape; elsewhere the product's page
+    (web/templates/404.html, in the user's language)."""
     if _is_api(request):
         return JsonResponse(error_body("not_found", _("There is nothing at this address.")), status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def json_permission_denied(request, exception=None):
+    """A forbidden request under /api/ answers in the API's error shape; elsewhere the product's page."""
+    if _is_api(request):
+        return JsonResponse(error_body("not_allowed", _("You may not do this.")), status=403)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
 
 
 def json_server_error(request):

@@ -22,6 +22,8 @@ urlpatterns = [
     path("status/<str:token>/rate/", customer_rating, name="promise-rate"),
 ]
 
-# Under /api/ these answer in the API's JSON error shape; elsewhere they render Django's pages.
+# Under /api/ these answer in the API's JSON error shape; elsewhere they render the product's pages
+# (web/templates/403.html, 404.html, 500.html).
+handler403 = "api.errors.json_permission_denied"
 handler404 = "api.errors.json_not_found"
 handler500 = "api.errors.json_server_error"

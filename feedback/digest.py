@@ -44,7 +44,6 @@ def weekly_digest_figures(*, now: dt.datetime) -> dict:
             {"id": r.pk, "gate": r.name, "promise_id": r.promise_id, "due_at": r.due_at.isoformat()}
             for r in overdue.order_by("due_at")[:10]
         ],
-        "link": "/admin/",
     }
 
 

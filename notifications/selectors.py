@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from .models import (
     Channel,
@@ -104,10 +104,14 @@ def user_language(user) -> str:
 
 # --- the inbox -----------------------------------------------------------------------------------
 
-def inbox_list(*, user, unread_only: bool = False) -> QuerySet[InboxItem]:
+def inbox_list(*, user, unread_only: bool = False, unread_first: bool = False) -> QuerySet[InboxItem]:
+    """The user's own inbox, newest first (`unread_first`: the unread ones before the read ones)."""
     qs = InboxItem.objects.filter(user=user)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
+    if unread_first:
+        unread = Case(When(read_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField())
+        return qs.order_by(unread, "-created_at", "-id")
     return qs.order_by("-created_at", "-id")
 
 

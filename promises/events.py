@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.urls import reverse
+
 from core import roles
 from notifications.models import EventKind
 from notifications.recipients import CustomerAddress, Recipients
@@ -35,7 +37,8 @@ def promise_payload(promise: ServicePromise) -> dict:
         "title": promise.title,
         "commitment": promise.commitment,
         "promise": {"id": promise.pk, "title": promise.title, "state": promise.state},
-        "link": f"/admin/promises/servicepromise/{promise.pk}/change/",
+        # The product's page where the owner works on it (the e-mail makes it absolute with SITE_URL).
+        "link": reverse("web:promise-detail", args=[promise.pk]),
     }
 
 

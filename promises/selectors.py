@@ -17,8 +17,11 @@ not use these: they are the organisation's shared lessons and count every promis
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.ids import as_id
 from core.roles import is_manager, is_promise_maker, maker_departments, team_ids, team_names
@@ -33,6 +36,7 @@ from .models import (
     ServicePromise,
     TransitionLog,
 )
+from .outcomes import broken_q
 
 # A condition no row meets; Django answers it without asking the database.
 NOTHING = Q(pk__in=[])
@@ -221,3 +225,114 @@ def promise_page(*, user, promise_id: int) -> ServicePromise | None:
         prefetch_related_objects([promise], Prefetch("customer_notices",
                                                      queryset=CustomerNotice.objects.order_by("created_at", "id")))
     return promise
+# --- my work (the home page) and the global search -----------------------------------------------
+
+WORK_LIST_LIMIT = 10
+# Where a promise asks nothing more of its maker: decided, verified or given up.
+FINISHED_STATES = [PromiseState.FULFILLED, PromiseState.BROKEN, PromiseState.CLOSED, PromiseState.REJECTED,
+                   PromiseState.WITHDRAWN]
+SEARCH_MAX_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class WorkList:
+    """One list of the home page: how many there are, and the first few of them."""
+
+    key: str
+    count: int
+    items: list
+
+
+def _work_conditions(today: dt.date) -> dict[str, Q]:
+    """What a promise needs from its owner, by list: each a condition on ServicePromise."""
+    handover_under_way = Exists(GateReview.objects.filter(promise_id=OuterRef("pk"), step="delivery",
+                                                          state__in=["open", "on_hold"]))
+    # Most urgent first: a gate sent it back, its due date passed, then each next step; drafts last.
+    return {
+        "rework": Q(state=PromiseState.REWORK),
+        "overdue": Q(due_date__lt=today) & ~Q(state__in=FINISHED_STATES),
+        "approved": Q(state=PromiseState.APPROVED),
+        "handover": Q(state=PromiseState.COMMITTED) & ~Q(handover_under_way),
+        "verify": Q(state=PromiseState.IN_DELIVERY),
+        "draft": Q(state=PromiseState.DRAFT),
+    }
+
+
+def promise_work_for_maker(*, user, now: dt.datetime | None = None,
+                           limit: int = WORK_LIST_LIMIT) -> list[WorkList]:
+    """The user's own promises that wait for them, by list (rework with the reason that sent it
+    back, overdue, approved to commit, committed to hand over, in delivery to verify, drafts), each with
+    its count and first `limit` promises, soonest due first. At most 8 queries, whatever the data."""
+    today = timezone.localdate(now or timezone.now())
+    mine = ServicePromise.objects.filter(promise_visible_q(user), owner_id=user.pk) if _signed_in(user) \
+        else ServicePromise.objects.none()
+    conditions = _work_conditions(today)
+    counts = mine.aggregate(**{key: Count("pk", filter=condition) for key, condition in conditions.items()})
+    lists = []
+    for key, condition in conditions.items():
+        items = []
+        if counts[key]:
+            items = list(mine.filter(condition).select_related("customer", "category")
+                         .order_by("due_date", "id")[:limit])
+        lists.append(WorkList(key=key, count=counts[key], items=items))
+    _attach_rework_reasons([p for work in lists if work.key == "rework" for p in work.items])
+    return lists
+
+
+def _attach_rework_reasons(promises: list[ServicePromise]) -> None:
+    """Each promise in rework gets `rework_reason` and `rework_gate`: the comment of the latest
+    trail row that sent it back (a gate's recycle or a lapsed condition). One query."""
+    if not promises:
+        return
+    latest: dict[int, TransitionLog] = {}
+    for row in (TransitionLog.objects.filter(subject="promise", to_state=PromiseState.REWORK,
+                                             promise_id__in=[p.pk for p in promises])
+                .select_related("gate_review").order_by("promise_id", "-at", "-id")):
+        latest.setdefault(row.promise_id, row)
+    for promise in promises:
+        row = latest.get(promise.pk)
+        promise.rework_reason = row.comment if row else ""
+        promise.rework_gate = row.gate_review.name if row and row.gate_review else ""
+
+
+def promise_broken_this_month(*, user, now: dt.datetime | None = None,
+                              limit: int = WORK_LIST_LIMIT) -> WorkList:
+    """Promises the user may see that were verified as broken since the start of this month (local
+    time), latest first. Two queries."""
+    local = timezone.localtime(now or timezone.now())
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    qs = ServicePromise.objects.filter(promise_visible_q(user), broken_q(), verified_at__gte=month_start)
+    count = qs.count()
+    items = list(qs.select_related("customer", "category", "owner").order_by("-verified_at", "-id")[:limit]) \
+        if count else []
+    return WorkList(key="broken", count=count, items=items)
+
+
+class SearchQueryRefused(ValueError):
+    """The search text cannot be searched for; the message says why, in the user's language."""
+
+
+def search_text(raw: str | None) -> str:
+    """The search text as it is searched for, or SearchQueryRefused naming the rule."""
+    text = " ".join((raw or "").split())
+    if not text:
+        raise SearchQueryRefused(_("Type a word to search for: a promise's title, its customer or its CRM "
+                                   "reference."))
+    if "\x00" in text:
+        raise SearchQueryRefused(_("The search text contains a character that cannot be searched for."))
+    if len(text) > SEARCH_MAX_LENGTH:
+        raise SearchQueryRefused(_("The search text is too long: at most %(max)d characters.")
+                                 % {"max": SEARCH_MAX_LENGTH})
+    return text
+
+
+def promise_search(*, user, text: str) -> QuerySet[ServicePromise]:
+    """The promises the user may see whose title, customer name or CRM reference (the promise's or
+    the customer's) contains `text` (already checked by `search_text`), newest first."""
+    matches = (Q(title__icontains=text) | Q(customer__name__icontains=text) | Q(crm_reference__icontains=text)
+               | Q(customer__crm_reference__icontains=text) | Q(customer_segment__icontains=text))
+    number = text.removeprefix("#")
+    if number.isdigit() and len(number) < 10:
+        matches |= Q(pk=int(number))
+    return (ServicePromise.objects.filter(promise_visible_q(user)).filter(matches)
+            .select_related("customer", "category", "owner").order_by("-created_at", "-id"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.urls import reverse
 from django.utils import translation
 
 from notifications.models import EventKind
@@ -22,6 +23,8 @@ K = EventKind
 TEAM_KINDS = {K.GATE_OPENED, K.GATE_DUE_SOON, K.GATE_OVERDUE, K.GATE_RESUMED}
 OWNER_KINDS = {K.GATE_DECIDED, K.CONDITION_LAPSED}
 MANAGER_KINDS = {K.GATE_ESCALATED}
+# What asks for a decision links to the gate's decision page; a verdict, to the promise's page.
+DECIDE_PAGE_KINDS = TEAM_KINDS | MANAGER_KINDS
 
 
 def _recipients(kind: EventKind, promise: ServicePromise, review: GateReview) -> Recipients:
@@ -45,6 +48,8 @@ def gate_event_record(*, kind: EventKind, promise: ServicePromise, gate_review: 
     Returns (event, recorded now)."""
     full = {**promise_payload(promise), **gate_review_payload(gate_review), "gate": gate_review.name,
             **(payload or {})}
+    if kind in DECIDE_PAGE_KINDS:
+        full["link"] = reverse("web:gate-decide", args=[gate_review.pk])
     if full.get("decision") in Decision.values:
         full["decision_label"] = decision_label(full["decision"])
     return event_record(kind=kind, recipients=_recipients(kind, promise, gate_review), payload=full,

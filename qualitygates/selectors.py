@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,7 @@ from core.errors import NotAllowed
 from core.ids import as_id
 from core.roles import is_manager, is_member, team_ids
 from promises.models import ServicePromise
-from promises.selectors import gate_review_visible_q, promise_visible_q
+from promises.selectors import WORK_LIST_LIMIT, WorkList, gate_review_visible_q, promise_visible_q
 
 from .error_codes import GateErrorCode
 from .models import (
@@ -188,3 +188,31 @@ def gate_condition_owner_choices(*, review: GateReview) -> QuerySet:
     return (get_user_model().objects.filter(Q(pk=review.promise.owner_id) | Q(groups__pk=review.owning_team_id),
                                             is_active=True)
             .distinct().order_by("username")[:CONDITION_OWNER_CHOICES])
+# --- my work (the home page) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GateWorkList(WorkList):
+    """Open gates, with how many of them are overdue."""
+
+    overdue: int = 0
+
+
+def gate_work_open(*, user, now: dt.datetime | None = None, teams_only: bool = True, overdue_only: bool = False,
+                   limit: int = WORK_LIST_LIMIT) -> GateWorkList:
+    """Open gates the user may see, overdue first and then by due time (each with its `time_left`,
+    negative when overdue), with the count of all of them and of the overdue ones. `teams_only`: the gates of
+    the user's own teams (a gatekeeper's work); else every gate in scope (a manager's overview). Two
+    queries, whatever the number of gates."""
+    now = now or timezone.now()
+    qs = GateReview.objects.filter(gate_review_visible_q(user), state=ReviewState.OPEN)
+    if teams_only:
+        qs = qs.filter(owning_team_id__in=sorted(team_ids(user)))
+    if overdue_only:
+        qs = qs.filter(due_at__lt=now)
+    counts = qs.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    items = list(qs.select_related("promise", "promise__customer", "owning_team")
+                 .order_by(F("due_at").asc(nulls_last=True), "id")[:limit]) if counts["total"] else []
+    for review in items:
+        review.time_left = review.due_at - now if review.due_at else None
+    return GateWorkList(key="overdue_gates" if overdue_only else "open_gates", count=counts["total"],
+                        items=items, overdue=counts["overdue"])

@@ -16,6 +16,8 @@ urlpatterns = [
     path("language/", account.language_switch, name="language"),
     # inbox
     path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:item_id>/read/", inbox.inbox_read, name="inbox-read"),
+    path("inbox/read-all/", inbox.inbox_read_all, name="inbox-read-all"),
     # promises
     path("promises/", promises.promise_list, name="promise-list"),
     path("promises/new/", promises.promise_new, name="promise-new"),

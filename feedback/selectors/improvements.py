@@ -21,7 +21,7 @@ from core.ids import as_id
 from core.roles import is_manager, team_ids
 from promises.models import PromiseCategory
 from promises.outcomes import broken_q, kept_q
-from promises.selectors import NOTHING
+from promises.selectors import NOTHING, WORK_LIST_LIMIT, WorkList
 
 from .. import conf
 from ..models import Feedback, ImprovementItem, ImprovementState, ImprovementTarget, ImprovementTransition
@@ -110,3 +110,12 @@ def improvement_detail(*, user, item_id: int) -> ImprovementItem | None:
                               Prefetch("trail", queryset=ImprovementTransition.objects.select_related("actor")
                                        .order_by("at", "id")))
             .filter(pk=as_id(item_id)).first())
+
+
+def improvements_awaiting_decision(*, user, limit: int = WORK_LIST_LIMIT) -> WorkList:
+    """Proposed improvements the user may see, waiting for a manager to accept or reject them, oldest
+    first. Two queries."""
+    qs = ImprovementItem.objects.filter(improvement_visible_q(user), state=ImprovementState.PROPOSED)
+    count = qs.count()
+    items = list(qs.select_related("origin_category").order_by("created_at", "id")[:limit]) if count else []
+    return WorkList(key="awaiting_decision", count=count, items=items)

@@ -1,4 +1,5 @@
-"""Gate escapes: per gate definition, the share of promises that passed it and still broke."""
+"""Gate escapes: per gate definition, the share of promises that passed it and still broke; and the
+early warnings still open."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from decimal import Decimal
 from django.db.models import Count, Q
 
 from promises.outcomes import broken_q
+from promises.selectors import WORK_LIST_LIMIT, WorkList
 from qualitygates.models import GateDefinition, GateReview, GateStep, ReviewState
 
 from .. import conf
+from ..models import OPEN_IMPROVEMENT_STATES, ImprovementItem, ImprovementOrigin
 from .figures import rate
+from .improvements import improvement_visible_q
 
 
 def gate_escapes(*, definition_ids: list[int] | None = None, top_reasons: int = 3) -> list[dict]:
@@ -51,3 +55,15 @@ def gate_escapes(*, definition_ids: list[int] | None = None, top_reasons: int = 
             "flagged": escape_rate is not None and d.verified >= min_verified and escape_rate > threshold,
         })
     return result
+
+
+def early_warnings_open(*, user, limit: int = WORK_LIST_LIMIT) -> WorkList:
+    """The open improvements the product proposed itself (a category's break rate, a gate's escapes)
+    that the user may see, newest first: the early warnings on a manager's home. Two queries."""
+    qs = ImprovementItem.objects.filter(
+        improvement_visible_q(user), state__in=OPEN_IMPROVEMENT_STATES,
+        origin__in=[ImprovementOrigin.EARLY_WARNING, ImprovementOrigin.GATE_ESCAPE])
+    count = qs.count()
+    items = list(qs.select_related("origin_category", "origin_definition").order_by("-created_at", "-id")[:limit]) \
+        if count else []
+    return WorkList(key="early_warnings", count=count, items=items)

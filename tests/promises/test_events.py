@@ -19,7 +19,7 @@ def test_the_owner_hears_of_the_submission_and_a_rejection_reaches_the_managers(
     submitted = OutboxEvent.objects.get(kind=EventKind.PROMISE_SUBMITTED)
     assert Recipients.from_json(submitted.recipients) == Recipients(user_ids=(seller.pk,))
     assert submitted.payload["promise"] == {"id": promise.pk, "title": promise.title, "state": "in_review"}
-    assert submitted.payload["link"] == f"/admin/promises/servicepromise/{promise.pk}/change/"
+    assert submitted.payload["link"] == f"/promises/{promise.pk}/"
     with transaction.atomic():
         rejected, _ = promise_event_record(kind=EventKind.PROMISE_REJECTED, promise=promise, actor=None)
     assert Recipients.from_json(rejected.recipients) == Recipients(user_ids=(seller.pk,),

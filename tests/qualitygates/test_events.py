@@ -32,6 +32,7 @@ def test_the_owning_team_hears_its_gate_opened(submitted, service_user):
     assert event.subject == f"promise:{submitted.pk}"
     assert event.payload["gate_review"]["id"] == review.pk and event.payload["gate"] == review.name
     assert event.payload["title"] == submitted.title and event.payload["commitment"] == submitted.commitment
+    assert event.payload["link"] == f"/gates/{review.pk}/decide/", "the team decides it on the decision page"
 
 
 def test_the_owner_hears_the_decision_with_its_label_untranslated(submitted, service_user, seller):
@@ -41,6 +42,7 @@ def test_the_owner_hears_the_decision_with_its_label_untranslated(submitted, ser
     assert recipients_of(EventKind.GATE_DECIDED) == Recipients(user_ids=(seller.pk,))
     payload = OutboxEvent.objects.get(kind=EventKind.GATE_DECIDED).payload
     assert (payload["decision"], payload["decision_label"]) == ("hold", "Hold")
+    assert payload["link"] == f"/promises/{submitted.pk}/", "the owner reads the verdict on the promise's page"
     assert decision_label("kill") == "Kill"
 
 
@@ -51,3 +53,5 @@ def test_an_escalation_goes_to_the_managers(submitted):
     assert gate_escalations_send(now=review.due_at) == 1
     assert recipients_of(EventKind.GATE_ESCALATED) == Recipients(group_names=(roles.MANAGERS,))
     assert recipients_of(EventKind.GATE_OVERDUE) == Recipients(team_ids=(review.owning_team_id,))
+    for kind in (EventKind.GATE_ESCALATED, EventKind.GATE_OVERDUE):
+        assert OutboxEvent.objects.get(kind=kind).payload["link"] == f"/gates/{review.pk}/decide/"
