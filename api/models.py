@@ -10,14 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 class ApiToken(models.Model):
     # One per user: a new token replaces the earlier one.
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token",
+        verbose_name=_("user"))
     # sha256 of the key; the key itself is shown once, in the answer that creates it.
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(max_length=64, unique=True, verbose_name=_("digest"))
     # The user's session hash when the token was made (an HMAC of the password hash, as Django's
     # sessions keep it): after a password change it differs, and the token no longer works.
-    password_fingerprint = models.CharField(max_length=128)
-    created = models.DateTimeField()
-    expires_at = models.DateTimeField()
+    password_fingerprint = models.CharField(max_length=128, verbose_name=_("password fingerprint"))
+    created = models.DateTimeField(verbose_name=_("created"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
 
     class Meta:
         verbose_name = _("API token")

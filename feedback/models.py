@@ -85,7 +85,7 @@ class Feedback(models.Model):
     received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+", verbose_name=_("recorded by"))
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -126,9 +126,9 @@ class Guidance(models.Model):
     improvement = models.ForeignKey("ImprovementItem", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="guidance", verbose_name=_("improvement item"))
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
-    published_at = models.DateTimeField(default=timezone.now)
-    retired_at = models.DateTimeField(null=True, blank=True)
+                                     related_name="+", verbose_name=_("published by"))
+    published_at = models.DateTimeField(default=timezone.now, verbose_name=_("published at"))
+    retired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("retired at"))
     retired_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("retired by"))
     retire_reason = models.TextField(_("why it was retired"), blank=True)
@@ -149,10 +149,12 @@ class GuidanceAcknowledgement(models.Model):
     """Which guidance the promise's submitter acknowledged when submitting it."""
 
     promise = models.ForeignKey("promises.ServicePromise", on_delete=models.CASCADE,
-                                related_name="guidance_acknowledgements")
-    guidance = models.ForeignKey(Guidance, on_delete=models.PROTECT, related_name="acknowledgements")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
+                                related_name="guidance_acknowledgements", verbose_name=_("promise"))
+    guidance = models.ForeignKey(Guidance, on_delete=models.PROTECT, related_name="acknowledgements",
+        verbose_name=_("guidance"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("user"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["promise", "guidance"], name="guidance_ack_once")]
@@ -195,9 +197,9 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
                               default=ImprovementOrigin.MANUAL)
     # What raised an automatic proposal: used so it is proposed once while one is open.
     origin_category = models.ForeignKey("promises.PromiseCategory", on_delete=models.PROTECT, null=True,
-                                        blank=True, related_name="+")
+                                        blank=True, related_name="+", verbose_name=_("origin category"))
     origin_definition = models.ForeignKey("qualitygates.GateDefinition", on_delete=models.SET_NULL, null=True,
-                                          blank=True, related_name="+")
+                                          blank=True, related_name="+", verbose_name=_("origin definition"))
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+", verbose_name=_("proposed by"))
 
@@ -217,12 +219,13 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
     budget = models.DecimalField(_("budget (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True,
                                  validators=[MinValueValidator(0)])
     # Check (the measurements themselves are on the targets)
-    measured_at = models.DateTimeField(null=True, blank=True)
+    measured_at = models.DateTimeField(null=True, blank=True, verbose_name=_("measured at"))
     check_note = models.TextField(_("check note"), blank=True)
-    standardized_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    standardized_at = models.DateTimeField(null=True, blank=True, db_index=True,
+        verbose_name=_("standardized at"))
 
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -309,14 +312,15 @@ class ImprovementItem(ConcurrentTransitionMixin, models.Model):
 class ImprovementTransition(AppendOnlyModel):
     """Append-only trail of every state change of an improvement item."""
 
-    item = models.ForeignKey(ImprovementItem, on_delete=models.PROTECT, related_name="trail")
-    action = models.CharField(max_length=40)
-    from_state = models.CharField(max_length=20)
-    to_state = models.CharField(max_length=20)
+    item = models.ForeignKey(ImprovementItem, on_delete=models.PROTECT, related_name="trail",
+        verbose_name=_("item"))
+    action = models.CharField(max_length=40, verbose_name=_("action"))
+    from_state = models.CharField(max_length=20, verbose_name=_("from state"))
+    to_state = models.CharField(max_length=20, verbose_name=_("to state"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+")
-    comment = models.TextField(blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+                              related_name="+", verbose_name=_("actor"))
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+    at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("at"))
 
     class Meta:
         ordering = ["at", "id"]
@@ -350,7 +354,8 @@ class ImprovementTarget(models.Model):
     product measures for it over a scope and a window, baseline, target value and deadline — and the
     latest check's measurement, the product's (with the counts it rests on) next to a value typed by hand."""
 
-    item = models.ForeignKey(ImprovementItem, on_delete=models.CASCADE, related_name="targets")
+    item = models.ForeignKey(ImprovementItem, on_delete=models.CASCADE, related_name="targets",
+        verbose_name=_("item"))
     metric = models.ForeignKey("promises.Metric", on_delete=models.PROTECT, related_name="improvement_targets",
                                verbose_name=_("metric"))
     measure = models.CharField(_("measured as"), max_length=30, choices=TargetMeasure.choices,
@@ -369,7 +374,7 @@ class ImprovementTarget(models.Model):
     window_days = models.PositiveSmallIntegerField(
         _("measurement window (days)"), default=90, validators=[MinValueValidator(1)],
         help_text=_("The measurement covers this many days up to the check (at the latest the deadline)."))
-    order = models.PositiveSmallIntegerField(default=0)
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
 
     # The latest check.
     product_value = models.DecimalField(_("measured by the product"), max_digits=14, decimal_places=3,
@@ -377,9 +382,9 @@ class ImprovementTarget(models.Model):
     product_counts = models.JSONField(_("counts the measurement rests on"), default=dict, blank=True)
     manual_value = models.DecimalField(_("measured by hand"), max_digits=14, decimal_places=3, null=True,
                                        blank=True)
-    window_start = models.DateTimeField(null=True, blank=True)
-    window_end = models.DateTimeField(null=True, blank=True)
-    measured_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True, verbose_name=_("window start"))
+    window_end = models.DateTimeField(null=True, blank=True, verbose_name=_("window end"))
+    measured_at = models.DateTimeField(null=True, blank=True, verbose_name=_("measured at"))
     reached = models.BooleanField(_("reached by the deadline"), null=True, blank=True)
 
     class Meta:

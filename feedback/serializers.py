@@ -121,14 +121,6 @@ class FeedbackWriteSerializer(serializers.Serializer):
         return attrs
 
 
-class CustomerRatingSerializer(serializers.Serializer):
-    """The customer's rating from the status page form: kept as they saw it (yes/no) and 1–5."""
-
-    kept_as_seen = serializers.BooleanField()
-    csat_score = serializers.IntegerField(min_value=1, max_value=5)
-    text = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
-
-
 class FeedbackImportSerializer(serializers.Serializer):
     file = serializers.FileField()
     dry_run = serializers.BooleanField(required=False, default=False)

@@ -67,23 +67,25 @@ class Channel(models.TextChoices):
 
 
 class OutboxEvent(models.Model):
-    kind = models.CharField(max_length=40, choices=EventKind.choices, db_index=True)
+    kind = models.CharField(max_length=40, choices=EventKind.choices, db_index=True, verbose_name=_("kind"))
     # What the event is about, named by the domain app ("promise:12"): a reference, not a foreign
     # key, so the outbox outlives the rows it speaks of and depends on no domain table.
-    subject = models.CharField(max_length=80, blank=True, db_index=True)
+    subject = models.CharField(max_length=80, blank=True, db_index=True, verbose_name=_("subject"))
     # Who receives it (`Recipients.as_json()`), decided by the domain app when it records the event.
-    recipients = models.JSONField(default=dict, blank=True)
+    recipients = models.JSONField(default=dict, blank=True, verbose_name=_("recipients"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
-    payload = models.JSONField(default=dict, blank=True)
+                              related_name="+", verbose_name=_("actor"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     # Clock events carry their period in the key ("gate_escalated:12:day-3"): a second run of the
     # same period finds the row and records nothing.
-    key = models.CharField(max_length=200, unique=True, null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    fanned_out_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(max_length=200, unique=True, null=True, blank=True, verbose_name=_("key"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
+    fanned_out_at = models.DateTimeField(null=True, blank=True, verbose_name=_("fanned out at"))
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
         indexes = [
             models.Index(fields=["created_at"], condition=models.Q(fanned_out_at__isnull=True),
                          name="outbox_event_unfanned"),
@@ -97,7 +99,7 @@ class NotificationProfile(models.Model):
     """Per-user notification settings: the language messages are written in."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="notification_profile")
+                                related_name="notification_profile", verbose_name=_("user"))
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES,
                                 default=settings.LANGUAGE_CODE)
 
@@ -113,10 +115,10 @@ class ChannelPreference(models.Model):
     """A user's choice for one event kind and channel; without a row the default applies."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="notification_preferences")
-    kind = models.CharField(max_length=40, choices=EventKind.choices)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    enabled = models.BooleanField(default=True)
+                             related_name="notification_preferences", verbose_name=_("user"))
+    kind = models.CharField(max_length=40, choices=EventKind.choices, verbose_name=_("kind"))
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind", "channel"], name="channel_pref_unique")]
@@ -135,17 +137,17 @@ class WebhookSubscription(models.Model):
     """An outgoing webhook of a user (a chat tool, a CRM): signed JSON posts of the chosen events."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="webhook_subscriptions")
+                             related_name="webhook_subscriptions", verbose_name=_("user"))
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(_("signing secret"), max_length=128, default=new_webhook_secret)
     kinds = models.JSONField(_("event kinds"), default=list, blank=True,
                              help_text=_("Event kinds to send; empty for all the user receives."))
     is_active = models.BooleanField(_("active"), default=True)
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    consecutive_failures = models.PositiveIntegerField(default=0, verbose_name=_("consecutive failures"))
+    disabled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("disabled at"))
+    disabled_reason = models.TextField(blank=True, verbose_name=_("disabled reason"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["user", "name", "id"]
@@ -172,25 +174,28 @@ D = DeliveryState
 class Delivery(ConcurrentTransitionMixin, models.Model):
     """One event to one recipient on one channel. `key` makes a second fan-out a no-op."""
 
-    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    key = models.CharField(max_length=120, unique=True)
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries",
+        verbose_name=_("event"))
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
+    key = models.CharField(max_length=120, unique=True, verbose_name=_("key"))
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
-                                  related_name="notification_deliveries")
+                                  related_name="notification_deliveries", verbose_name=_("recipient"))
     webhook = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="deliveries")
-    address = models.EmailField(blank=True, help_text=_("Email address for a recipient without an account."))
-    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
+                                related_name="deliveries", verbose_name=_("webhook"))
+    address = models.EmailField(blank=True, help_text=_("Email address for a recipient without an account."),
+        verbose_name=_("address"))
+    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE, verbose_name=_("language"))
 
-    state = FSMField(default=D.PENDING, choices=DeliveryState.choices, protected=True)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    state = FSMField(default=D.PENDING, choices=DeliveryState.choices, protected=True,
+        verbose_name=_("state"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
     # A claimed delivery belongs to one worker until its lease ends; a worker killed mid-send
     # leaves a lease that runs out, and the next attempt takes the row over.
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True, verbose_name=_("lease until"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -247,15 +252,18 @@ class Delivery(ConcurrentTransitionMixin, models.Model):
 class InboxItem(models.Model):
     """A message in a user's in-app inbox. One per inbox delivery, so a retry cannot add a second."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_items")
-    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="inbox_item")
-    kind = models.CharField(max_length=40, choices=EventKind.choices)
-    title = models.CharField(max_length=300)
-    body = models.TextField(blank=True)
-    link = models.CharField(max_length=500, blank=True)
-    subject = models.CharField(max_length=80, blank=True)  # the event's subject, e.g. "promise:12"
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_items",
+        verbose_name=_("user"))
+    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="inbox_item",
+        verbose_name=_("delivery"))
+    kind = models.CharField(max_length=40, choices=EventKind.choices, verbose_name=_("kind"))
+    title = models.CharField(max_length=300, verbose_name=_("title"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    link = models.CharField(max_length=500, blank=True, verbose_name=_("link"))
+    subject = models.CharField(max_length=80, blank=True,
+        verbose_name=_("subject"))  # the event's subject, e.g. "promise:12"
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]

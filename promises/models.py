@@ -36,9 +36,10 @@ class PromiseChannel(models.TextChoices):
 
 
 class Comparison(models.TextChoices):
-    AT_MOST = "lte", "≤"
-    AT_LEAST = "gte", "≥"
-    EXACTLY = "eq", "="
+    # Signs read the same in both languages; they are catalogued so that every choice label is.
+    AT_MOST = "lte", _("≤")
+    AT_LEAST = "gte", _("≥")
+    EXACTLY = "eq", _("=")
 
     def is_kept(self, actual, target) -> bool:
         if self == Comparison.AT_MOST:
@@ -54,7 +55,7 @@ class Customer(models.Model):
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="de")
     crm_reference = models.CharField(_("CRM reference"), max_length=100, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     # Set when the contact's personal data was erased (promises/personal_data.py): the row stays for
     # its promises and statistics, under a pseudonym.
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
@@ -186,7 +187,8 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
     )
     origin_department = models.CharField(_("origin department"), max_length=20, choices=Department.choices)
     channel = models.CharField(_("channel made on"), max_length=20, choices=PromiseChannel.choices)
-    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="promises", verbose_name=_("metric"),
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="promises",
+        verbose_name=_("metric"),
                                help_text=_("From the catalogue of the promise's category."))
     comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison.choices,
                                   default=Comparison.AT_MOST)
@@ -202,25 +204,29 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
 
     state = FSMField(_("state"), default=S.DRAFT, choices=PromiseState.choices, protected=True,
                      db_index=True)
-    state_before_hold = models.CharField(max_length=20, choices=PromiseState.choices, blank=True)
+    state_before_hold = models.CharField(max_length=20, choices=PromiseState.choices, blank=True,
+        verbose_name=_("state before hold"))
     rework_rounds = models.PositiveIntegerField(_("rework rounds"), default=0)
     gate_plan = models.ForeignKey(
         "qualitygates.GatePlan", on_delete=models.PROTECT, null=True, blank=True, related_name="promises",
         help_text=_("The plan version this promise was submitted with; its gates are a snapshot of it."),
+            verbose_name=_("gate plan"),
     )
     actual_value = models.DecimalField(_("actual value"), max_digits=14, decimal_places=3,
                                        null=True, blank=True)
     outcome_reason = models.TextField(_("outcome reason"), blank=True)
-    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("verified at"))
     # The customer's status link (promises/status_link.py): issued at commitment, revocable, re-issuable.
     # Null while there is none; the token itself is random and unique, never derived from the promise.
-    status_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    status_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False,
+        verbose_name=_("status token"))
     customer_visible_at = models.DateTimeField(
         default=timezone.now,
         help_text=_("When the customer last saw an update (state label change or interim notice)."),
+            verbose_name=_("customer visible at"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -331,20 +337,23 @@ class TrailSubject(models.TextChoices):
 class TransitionLog(AppendOnlyModel):
     """Append-only trail of every state change of a promise or one of its gate reviews."""
 
-    subject = models.CharField(max_length=10, choices=TrailSubject.choices, default=TrailSubject.PROMISE)
-    promise = models.ForeignKey(ServicePromise, on_delete=models.PROTECT, related_name="trail")
+    subject = models.CharField(max_length=10, choices=TrailSubject.choices, default=TrailSubject.PROMISE,
+        verbose_name=_("subject"))
+    promise = models.ForeignKey(ServicePromise, on_delete=models.PROTECT, related_name="trail",
+        verbose_name=_("promise"))
     gate_review = models.ForeignKey(
-        "qualitygates.GateReview", on_delete=models.PROTECT, null=True, blank=True, related_name="trail"
+        "qualitygates.GateReview", on_delete=models.PROTECT, null=True, blank=True, related_name="trail",
+            verbose_name=_("gate review")
     )
-    action = models.CharField(max_length=40)
-    from_state = models.CharField(max_length=20)
-    to_state = models.CharField(max_length=20)
+    action = models.CharField(max_length=40, verbose_name=_("action"))
+    from_state = models.CharField(max_length=20, verbose_name=_("from state"))
+    to_state = models.CharField(max_length=20, verbose_name=_("to state"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+")
-    comment = models.TextField(blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+                              related_name="+", verbose_name=_("actor"))
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+    at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("at"))
     # sha256 over the previous row's hash (of the same promise, by id) and this row (trail_chain.py).
-    chain_hash = models.CharField(max_length=64, editable=False, default="")
+    chain_hash = models.CharField(max_length=64, editable=False, default="", verbose_name=_("chain hash"))
 
     class Meta:
         ordering = ["at", "id"]
@@ -387,12 +396,15 @@ class CustomerNotice(models.Model):
     """A notice sent to the customer outside a state change: part of the promise's customer timeline,
     written by the interim-notice clock (promises/clock.py) with the outbox event that delivers it."""
 
-    promise = models.ForeignKey(ServicePromise, on_delete=models.CASCADE, related_name="customer_notices")
-    kind = models.CharField(max_length=20, choices=CustomerNoticeKind.choices, default=CustomerNoticeKind.INTERIM)
-    event = models.OneToOneField("notifications.OutboxEvent", on_delete=models.PROTECT, related_name="customer_notice")
-    email = models.EmailField()
-    language = models.CharField(max_length=8)
-    created_at = models.DateTimeField(default=timezone.now)
+    promise = models.ForeignKey(ServicePromise, on_delete=models.CASCADE, related_name="customer_notices",
+        verbose_name=_("promise"))
+    kind = models.CharField(max_length=20, choices=CustomerNoticeKind.choices, default=CustomerNoticeKind.INTERIM,
+        verbose_name=_("kind"))
+    event = models.OneToOneField("notifications.OutboxEvent", on_delete=models.PROTECT, related_name="customer_notice",
+        verbose_name=_("event"))
+    email = models.EmailField(verbose_name=_("email"))
+    language = models.CharField(max_length=8, verbose_name=_("language"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -412,11 +424,13 @@ class PersonalDataLog(AppendOnlyModel):
     """Who exported or erased a customer contact's personal data, and when (GDPR art. 15 and 17).
     It holds no personal data itself: the customer's id and counts of what was found or changed."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="personal_data_log")
-    action = models.CharField(max_length=10, choices=PersonalDataAction.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    counts = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="personal_data_log",
+        verbose_name=_("customer"))
+    action = models.CharField(max_length=10, choices=PersonalDataAction.choices, verbose_name=_("action"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("actor"))
+    counts = models.JSONField(default=dict, blank=True, verbose_name=_("counts"))
+    at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("at"))
 
     class Meta:
         ordering = ["at", "id"]

@@ -35,18 +35,22 @@ def validate_weekdays(value: str) -> None:
 class WorkingCalendar(models.Model):
     """The working time of a team: gate time limits count in it."""
 
-    team = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="working_calendar")
-    time_zone = models.CharField(max_length=64, default="Europe/Berlin", validators=[validate_timezone])
+    team = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="working_calendar",
+        verbose_name=_("team"))
+    time_zone = models.CharField(max_length=64, default="Europe/Berlin", validators=[validate_timezone],
+        verbose_name=_("time zone"))
     working_days = models.CharField(
         max_length=20, default="0,1,2,3,4", validators=[validate_weekdays],
-        help_text=_("Weekday numbers, 0 = Monday … 6 = Sunday."),
+        help_text=_("Weekday numbers, 0 = Monday … 6 = Sunday."), verbose_name=_("working days"),
     )
-    day_starts = models.TimeField(default=dt.time(8, 0))
-    day_ends = models.TimeField(default=dt.time(17, 0))
+    day_starts = models.TimeField(default=dt.time(8, 0), verbose_name=_("day starts"))
+    day_ends = models.TimeField(default=dt.time(17, 0), verbose_name=_("day ends"))
     holiday_country = models.CharField(max_length=2, default="DE", blank=True,
-                                       help_text=_("ISO country code for public holidays; empty for none."))
+                                       help_text=_("ISO country code for public holidays; empty for none."),
+                                           verbose_name=_("holiday country"))
     holiday_subdivision = models.CharField(max_length=10, blank=True,
-                                           help_text=_("State, e.g. BY for Bavaria or NW for North Rhine-Westphalia."))
+                                           help_text=_("State, e.g. BY for Bavaria or NW for North Rhine-Westphalia."),
+                                               verbose_name=_("holiday subdivision"))
 
     class Meta:
         verbose_name = _("working calendar")
@@ -70,13 +74,16 @@ class WorkingCalendar(models.Model):
 class CalendarClosure(models.Model):
     """A team's own non-working day (company holiday, works outing) on top of public holidays."""
 
-    calendar = models.ForeignKey(WorkingCalendar, on_delete=models.CASCADE, related_name="closures")
-    date = models.DateField()
-    name = models.CharField(max_length=100)
+    calendar = models.ForeignKey(WorkingCalendar, on_delete=models.CASCADE, related_name="closures",
+        verbose_name=_("calendar"))
+    date = models.DateField(verbose_name=_("date"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
 
     class Meta:
         unique_together = [("calendar", "date")]
         ordering = ["date"]
+        verbose_name = _("calendar closure")
+        verbose_name_plural = _("calendar closures")
 
     def __str__(self) -> str:
         return f"{self.date}: {self.name}"
@@ -97,11 +104,11 @@ class GatePlan(models.Model):
     """The ordered gates a promise category goes through. Promises keep a snapshot of it."""
 
     category = models.ForeignKey("promises.PromiseCategory", on_delete=models.PROTECT,
-                                 related_name="gate_plans")
-    version = models.PositiveIntegerField(default=1)
-    name = models.CharField(max_length=150)
-    change_note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+                                 related_name="gate_plans", verbose_name=_("category"))
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
+    name = models.CharField(max_length=150, verbose_name=_("name"))
+    change_note = models.TextField(blank=True, verbose_name=_("change note"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["category__name", "-version"]
@@ -114,15 +121,17 @@ class GatePlan(models.Model):
 
 
 class GateDefinition(models.Model):
-    plan = models.ForeignKey(GatePlan, on_delete=models.CASCADE, related_name="definitions")
-    order = models.PositiveSmallIntegerField(default=1)
-    name = models.CharField(max_length=150)
-    step = models.CharField(max_length=20, choices=GateStep.choices)
-    owning_team = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="owned_gates")
+    plan = models.ForeignKey(GatePlan, on_delete=models.CASCADE, related_name="definitions",
+        verbose_name=_("plan"))
+    order = models.PositiveSmallIntegerField(default=1, verbose_name=_("order"))
+    name = models.CharField(max_length=150, verbose_name=_("name"))
+    step = models.CharField(max_length=20, choices=GateStep.choices, verbose_name=_("step"))
+    owning_team = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="owned_gates",
+        verbose_name=_("owning team"))
     decision_hours = models.PositiveIntegerField(
         _("decision time limit (working hours)"), validators=[MinValueValidator(1)], default=16,
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
 
     class Meta:
         ordering = ["plan", "order", "id"]
@@ -154,11 +163,14 @@ def evidence_share_matches_kind(prefix: str) -> models.CheckConstraint:
 
 
 class GateCriterion(models.Model):
-    definition = models.ForeignKey(GateDefinition, on_delete=models.CASCADE, related_name="criteria")
-    order = models.PositiveSmallIntegerField(default=1)
-    text = models.CharField(max_length=300)
-    requirement = models.CharField(max_length=10, choices=Requirement.choices, default=Requirement.MUST)
-    weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(100)])
+    definition = models.ForeignKey(GateDefinition, on_delete=models.CASCADE, related_name="criteria",
+        verbose_name=_("definition"))
+    order = models.PositiveSmallIntegerField(default=1, verbose_name=_("order"))
+    text = models.CharField(max_length=300, verbose_name=_("text"))
+    requirement = models.CharField(max_length=10, choices=Requirement.choices, default=Requirement.MUST,
+        verbose_name=_("requirement"))
+    weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        verbose_name=_("weight"))
     kind = models.CharField(_("kind"), max_length=10, choices=CriterionKind.choices, default=CriterionKind.MANUAL)
     evidence_min_share = models.DecimalField(
         _("minimum share (evidence)"), max_digits=4, decimal_places=3, null=True, blank=True,
@@ -203,30 +215,36 @@ R = ReviewState
 class GateReview(ConcurrentTransitionMixin, models.Model):
     """One gate's run for one promise: a snapshot of its definition at submission."""
 
-    promise = models.ForeignKey("promises.ServicePromise", on_delete=models.CASCADE, related_name="gate_reviews")
+    promise = models.ForeignKey("promises.ServicePromise", on_delete=models.CASCADE, related_name="gate_reviews",
+        verbose_name=_("promise"))
     definition = models.ForeignKey(GateDefinition, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="reviews")
-    round = models.PositiveIntegerField(default=1, help_text=_("Submission round (1 + rework rounds)."))
-    order = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=150)
-    step = models.CharField(max_length=20, choices=GateStep.choices)
-    owning_team = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="gate_reviews")
-    decision_hours = models.PositiveIntegerField()
+                                   related_name="reviews", verbose_name=_("definition"))
+    round = models.PositiveIntegerField(default=1, help_text=_("Submission round (1 + rework rounds)."),
+        verbose_name=_("round"))
+    order = models.PositiveSmallIntegerField(verbose_name=_("order"))
+    name = models.CharField(max_length=150, verbose_name=_("name"))
+    step = models.CharField(max_length=20, choices=GateStep.choices, verbose_name=_("step"))
+    owning_team = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="gate_reviews",
+        verbose_name=_("owning team"))
+    decision_hours = models.PositiveIntegerField(verbose_name=_("decision hours"))
 
-    state = FSMField(default=R.PENDING, choices=ReviewState.choices, protected=True, db_index=True)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    hold_started_at = models.DateTimeField(null=True, blank=True)
-    remaining_seconds_at_hold = models.IntegerField(null=True, blank=True)
-    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    state = FSMField(default=R.PENDING, choices=ReviewState.choices, protected=True, db_index=True,
+        verbose_name=_("state"))
+    opened_at = models.DateTimeField(null=True, blank=True, verbose_name=_("opened at"))
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name=_("due at"))
+    hold_started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("hold started at"))
+    remaining_seconds_at_hold = models.IntegerField(null=True, blank=True,
+        verbose_name=_("remaining seconds at hold"))
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True,
+        verbose_name=_("decision"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="gate_decisions")
-    decided_at = models.DateTimeField(null=True, blank=True)
-    comment = models.TextField(blank=True)
+                                   related_name="gate_decisions", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
     evidence = models.JSONField(
         null=True, blank=True, editable=False,
         help_text=_("What delivery achieved on the promise's metric when the gate opened: the figures the "
-                    "gatekeeper saw, kept as they were."))
+                    "gatekeeper saw, kept as they were."), verbose_name=_("evidence"))
 
     class Meta:
         ordering = ["promise", "round", "order", "id"]
@@ -294,25 +312,32 @@ class CheckResult(models.TextChoices):
 class GateCheck(models.Model):
     """One criterion of a gate review, copied from the plan at submission."""
 
-    review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="checks")
+    review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="checks",
+        verbose_name=_("review"))
     criterion = models.ForeignKey(GateCriterion, on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="checks")
-    order = models.PositiveSmallIntegerField(default=1)
-    text = models.CharField(max_length=300)
-    requirement = models.CharField(max_length=10, choices=Requirement.choices)
-    weight = models.PositiveSmallIntegerField(default=1)
-    kind = models.CharField(max_length=10, choices=CriterionKind.choices, default=CriterionKind.MANUAL)
+                                  related_name="checks", verbose_name=_("criterion"))
+    order = models.PositiveSmallIntegerField(default=1, verbose_name=_("order"))
+    text = models.CharField(max_length=300, verbose_name=_("text"))
+    requirement = models.CharField(max_length=10, choices=Requirement.choices, verbose_name=_("requirement"))
+    weight = models.PositiveSmallIntegerField(default=1, verbose_name=_("weight"))
+    kind = models.CharField(max_length=10, choices=CriterionKind.choices, default=CriterionKind.MANUAL,
+        verbose_name=_("kind"))
     evidence_min_share = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True,
-                                             validators=SHARE_VALIDATORS)
-    result = models.CharField(max_length=10, choices=CheckResult.choices, blank=True, default="")
+                                             validators=SHARE_VALIDATORS,
+                                                 verbose_name=_("evidence min share"))
+    result = models.CharField(max_length=10, choices=CheckResult.choices, blank=True, default="",
+        verbose_name=_("result"))
     prefilled_result = models.CharField(
         max_length=10, choices=CheckResult.choices, blank=True, default="",
-        help_text=_("The result the product pre-filled from the evidence when the gate opened."))
-    note = models.TextField(blank=True)
+        help_text=_("The result the product pre-filled from the evidence when the gate opened."),
+            verbose_name=_("prefilled result"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
 
     class Meta:
         ordering = ["review", "order", "id"]
         constraints = [evidence_share_matches_kind("check")]
+        verbose_name = _("gate check")
+        verbose_name_plural = _("gate checks")
 
     def __str__(self) -> str:
         return f"{self.text}: {self.get_result_display()}"
@@ -333,18 +358,23 @@ class ConditionState(models.TextChoices):
 class GateCondition(ConcurrentTransitionMixin, models.Model):
     """A condition of a conditional go: it must be met by its due time or the promise goes to rework."""
 
-    review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="conditions")
-    description = models.CharField(max_length=300)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gate_conditions")
-    due_at = models.DateTimeField(db_index=True)
-    state = FSMField(default=ConditionState.OPEN, choices=ConditionState.choices, protected=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="conditions",
+        verbose_name=_("review"))
+    description = models.CharField(max_length=300, verbose_name=_("description"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gate_conditions",
+        verbose_name=_("owner"))
+    due_at = models.DateTimeField(db_index=True, verbose_name=_("due at"))
+    state = FSMField(default=ConditionState.OPEN, choices=ConditionState.choices, protected=True,
+        verbose_name=_("state"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
-    note = models.TextField(blank=True)
+                                    related_name="+", verbose_name=_("resolved by"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
 
     class Meta:
         ordering = ["due_at", "id"]
+        verbose_name = _("gate condition")
+        verbose_name_plural = _("gate conditions")
 
     def __str__(self) -> str:
         return self.description

@@ -15,6 +15,22 @@ else
   missing=$($PY scripts/services.py)
 fi
 
+# The browser tests (tests/e2e) drive Debian's Chromium through Playwright, never a downloaded browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium for the browser tests ..." >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  fi
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "${CI:-}" = "true" ]; then
+      echo "FATAL: CI needs Chromium for the browser tests, and 'apt-get install chromium' did not bring it." >&2
+      exit 1
+    fi
+    echo "WARNING: Chromium is not installed (as root: apt-get install chromium): the browser tests are SKIPPED." >&2
+  fi
+fi
+
 if [[ " $missing " != *" postgres "* ]]; then
   export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/${SQG_DB_NAME:-sqg}}"
 else

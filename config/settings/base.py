@@ -324,6 +324,10 @@ NOTIFICATIONS_MESSAGE_ID_DOMAIN = env("NOTIFICATIONS_MESSAGE_ID_DOMAIN", default
 
 # --- Product settings ------------------------------------------------------------------------
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Who the customer's status page says they deal with, and how to reach a person there.
+COMPANY_NAME = env("COMPANY_NAME", default="Example Service GmbH")
+COMPANY_CONTACT_EMAIL = env("COMPANY_CONTACT_EMAIL", default="service@example.com")
+COMPANY_CONTACT_PHONE = env("COMPANY_CONTACT_PHONE", default="+49 30 1234567")
 
 # --- Logging: structured, with the request id (issue 12, ops2) -----------------------------------
 # One JSON object per line on stderr (time, level, logger, message, request_id, and any `extra=`),

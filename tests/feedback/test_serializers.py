@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from feedback.forms import CustomerRatingForm
 from feedback.models import FeedbackChannel, FeedbackKind, Severity
 from feedback.serializers import (
-    CustomerRatingSerializer,
     FeedbackLinks,
     FeedbackWriteSerializer,
     PlanSerializer,
@@ -74,7 +74,14 @@ def test_links_loaded_in_advance_cost_no_query(category, django_assert_num_queri
     ({"kept_as_seen": "yes"}, False), ({"kept_as_seen": "yes", "csat_score": "4", "text": "x" * 2001}, False),
 ])
 def test_the_customer_rating_form(posted, valid):
-    assert CustomerRatingSerializer(data=posted).is_valid() is valid
+    assert CustomerRatingForm(data=posted).is_valid() is valid
+
+
+def test_the_rating_form_gives_typed_values_and_names_the_field_in_error():
+    form = CustomerRatingForm(data={"kept_as_seen": "no", "csat_score": "2", "text": "  Late.  "})
+    assert form.is_valid() and form.cleaned_data == {"kept_as_seen": False, "csat_score": 2, "text": "Late."}
+    form = CustomerRatingForm(data={"kept_as_seen": "yes", "csat_score": "9"})
+    assert not form.is_valid() and list(form.errors) == ["csat_score"]
 
 
 def test_a_plan_names_an_active_owner_and_typed_values(db):

@@ -16,8 +16,9 @@ def test_rating_form_appears_once_verified_and_records_once(client, outcome, del
     rate_url = reverse("promise-rate", args=[promise.status_token])
     assert 'name="csat_score"' in client.get(status_url).content.decode()
 
+    # a wrong score is refused on the page itself, next to its field (tests/promises/test_status_page.py)
     response = client.post(rate_url, {"kept_as_seen": "yes", "csat_score": "9"})
-    assert response.status_code == 302 and response["Location"].endswith("?rating=invalid#rating")
+    assert response.status_code == 400 and 'id="id_csat_score-error"' in response.content.decode()
     assert not Feedback.objects.filter(source="customer").exists()
 
     response = client.post(rate_url, {"kept_as_seen": "yes", "csat_score": "4", "text": "Gut."})

@@ -57,7 +57,7 @@ def test_interim_notice_after_silent_days(wall_clock, client, make_promise, sell
     # the status page shows the notices sent
     page = client.get(f"/status/{promise.status_token}/?lang=en")
     assert page.status_code == 200
-    assert "Interim notices sent" in page.content.decode()
+    assert page.content.decode().count("Interim notice</strong>") == 2
     assert page.content.decode().count("We wrote to you that we are still working on your promise.") == 2
 
 
