@@ -10,9 +10,11 @@ import pytest
 from django.urls import reverse
 
 from core import roles
+from feedback.selectors.improvements import improvements_awaiting_decision
+from feedback.selectors.signals import early_warnings_open
 from feedback.services.improvements import improvement_propose
 from promises import services as ps
-from promises.selectors import promise_work_for_maker
+from promises.selectors import promise_broken_this_month, promise_work_for_maker
 from qualitygates.selectors import gate_work_open
 from tests.factories import UserFactory
 from tests.gate_flow import decide, decide_go, in_delivery, open_review, submitted
@@ -161,6 +163,18 @@ def test_the_home_page_runs_a_bounded_number_of_queries_whatever_the_data(
     assert "Draft 0" in body and "Reason 0" in body
     if n > 10:
         assert "Show all 12" in body
+    # and so do the selectors behind it (the user's teams are read once and cached on the user)
+    with django_assert_max_num_queries(1 + 6 + 1 + 1):
+        lists = promise_work_for_maker(user=everyone)
+    assert {work.key: work.count for work in lists}["draft"] == n
+    with django_assert_max_num_queries(2):
+        assert gate_work_open(user=everyone).count == n
+    with django_assert_max_num_queries(2):
+        assert improvements_awaiting_decision(user=everyone).count == n
+    with django_assert_max_num_queries(2):
+        assert early_warnings_open(user=everyone).count == 0
+    with django_assert_max_num_queries(2):
+        assert promise_broken_this_month(user=everyone).count == 0
 
 
 def test_the_home_page_speaks_german(client, make_promise, seller, service_user, clock):

@@ -109,6 +109,7 @@ def test_mark_one_read_with_htmx_swaps_the_item_and_the_bell(client, gate_opened
     assert f'id="inbox-item-{item.pk}"' in body and reverse("web:inbox-read", args=[item.pk]) not in body
     assert 'id="bell"' in body and 'hx-swap-oob="true"' in body
     assert f'<span class="badge">{before - 1}</span>' in body
+    assert 'id="inbox-mark-all" hx-swap-oob="true"' in body and f"Mark all {before - 1} unread as read" in body
 
 
 def test_mark_all_read(client, gate_opened, seller, service_user, legal_user):

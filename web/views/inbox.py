@@ -71,7 +71,7 @@ def inbox_read(request, item_id: int):
         raise Http404(str(exc.message)) from exc
     if _is_htmx(request):
         item.target = item_target(item)
-        return render(request, "web/inbox/_item_swap.html", {"item": item})
+        return render(request, "web/inbox/_item_swap.html", {"item": item, "inbox_next": reverse("web:inbox")})
     return _back(request)
 
 
@@ -80,5 +80,5 @@ def inbox_read(request, item_id: int):
 def inbox_read_all(request):
     inbox_mark_all_read(user=request.user)
     if _is_htmx(request):
-        return render(request, "web/inbox/_list_swap.html", {"page": _page(request)})
+        return render(request, "web/inbox/_list_swap.html", {"page": _page(request), "inbox_next": reverse("web:inbox")})
     return _back(request)
