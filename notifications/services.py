@@ -11,6 +11,8 @@ number of times for the same row and sends once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,16 +31,42 @@ def event_record(*, kind: EventKind, recipients: Recipients, payload: dict, subj
     With a `key` (clock events: the period is part of it) a second call finds the first row and
     records nothing, so a schedule that fires twice notifies once.
     """
+    if not key:
+        return events_record([NewEvent(kind=kind, recipients=recipients, payload=payload, subject=subject,
+                                       actor=actor, created_at=now)])[0], True
     fields = {"kind": kind, "subject": subject, "recipients": recipients.as_json(), "actor": actor,
               "payload": payload, "created_at": now or timezone.now()}
-    if key:
-        event, created = OutboxEvent.objects.get_or_create(key=key, defaults=fields)
-        if not created:
-            return event, False
-    else:
-        event = OutboxEvent.objects.create(**fields)
-    dispatch_on_commit(FAN_OUT_TASK, event.pk)
-    return event, True
+    event, created = OutboxEvent.objects.get_or_create(key=key, defaults=fields)
+    if created:
+        dispatch_on_commit(FAN_OUT_TASK, event.pk)
+    return event, created
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event as a domain app records it (its events.py decides the recipients and the payload)."""
+
+    kind: EventKind
+    recipients: Recipients
+    payload: dict
+    subject: str = ""
+    actor: object = None
+    created_at: dt.datetime | None = None
+
+
+def events_record(events: Sequence[NewEvent]) -> list[OutboxEvent]:
+    """Write the outbox rows of one change in the caller's transaction, in one statement, and hand
+    them to a worker after commit in one message. Keyless events only (see event_record)."""
+    if not events:
+        return []
+    now = timezone.now()
+    rows = OutboxEvent.objects.bulk_create([
+        OutboxEvent(kind=e.kind, subject=e.subject, recipients=e.recipients.as_json(), actor=e.actor,
+                    payload=e.payload, created_at=e.created_at or now)
+        for e in events
+    ])
+    dispatch_on_commit(FAN_OUT_TASK, *(row.pk for row in rows))
+    return rows
 
 
 def event_fan_out(*, event_id: int, now: dt.datetime | None = None) -> list[int]:

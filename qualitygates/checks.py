@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
@@ -71,3 +72,16 @@ def checks_apply(review: GateReview, checks: Sequence[CheckInput], *, decision: 
                 code=GateErrorCode.MUST_CRITERIA_UNMET,
             )
     return [existing[pk] for pk in seen]
+
+
+def checks_save(checks: Sequence[GateCheck]) -> None:
+    """Save the results and notes of a decision's checks in one UPDATE ... FROM (VALUES ...): the
+    same single statement bulk_update sends, without building a CASE expression per row and field."""
+    if not checks:
+        return
+    rows = ", ".join(["(%s, %s, %s)"] * len(checks))
+    params = [value for check in checks for value in (check.pk, check.result, check.note)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE {GateCheck._meta.db_table} AS c SET result = v.result, note = v.note '  # noqa: S608 - names only
+            f'FROM (VALUES {rows}) AS v(id, result, note) WHERE c.id = v.id::bigint', params)

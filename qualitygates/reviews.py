@@ -15,24 +15,31 @@ from core.errors import IllegalTransition
 from promises.models import ServicePromise, TrailSubject, TransitionLog
 
 from .models import STEP_ORDER, GateCheck, GatePlan, GateReview, GateStep, ReviewState
+from .writes import ChangeWrites
 
 ACTIVE_REVIEW_STATES = [ReviewState.PENDING, ReviewState.OPEN, ReviewState.ON_HOLD]
 
 
 def review_transition(review: GateReview, action: str, *, actor, at: dt.datetime, trail_comment: str = "",
-                      **kwargs) -> None:
-    """Run one FSM transition of the review (`kwargs` go to it), save it and write its trail row at `at`."""
+                      writes: ChangeWrites | None = None, also_save: Sequence[str] = (), **kwargs) -> None:
+    """Run one FSM transition of the review (`kwargs` go to it), save the fields it changed (and
+    `also_save`) and write its trail row at `at`, or hand the row to `writes`."""
     before = review.state
+    fields_before = {f.attname: getattr(review, f.attname) for f in review._meta.concrete_fields}
     try:
         getattr(review, action)(**kwargs)
     except TransitionNotAllowed as exc:
         raise IllegalTransition(_("A gate review in state '%(state)s' cannot %(action)s.")
                                 % {"state": before, "action": action}) from exc
-    review.save()
-    TransitionLog.objects.create(
-        subject=TrailSubject.GATE, promise_id=review.promise_id, gate_review=review, action=action,
-        from_state=before, to_state=review.state, actor=actor, comment=trail_comment, at=at,
-    )
+    changed = [name for name, value in fields_before.items() if getattr(review, name) != value]
+    # The UPDATE is still conditional on the state it was read in (ConcurrentTransitionMixin).
+    review.save(update_fields=[*changed, *also_save])
+    row = TransitionLog(subject=TrailSubject.GATE, promise_id=review.promise_id, gate_review=review, action=action,
+                        from_state=before, to_state=review.state, actor=actor, comment=trail_comment, at=at)
+    if writes is None:
+        row.save()
+    else:
+        writes.trail.append(row)
 
 
 def reviews_instantiate(*, promise: ServicePromise, plan: GatePlan, round_no: int) -> list[GateReview]:

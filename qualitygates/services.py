@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
@@ -23,7 +24,7 @@ from notifications.models import EventKind
 from promises.models import CONDITION_LAPSE_STATES, PromiseState, ServicePromise
 from promises.transitions import apply_promise_transition
 
-from .checks import CheckInput, checks_apply
+from .checks import CheckInput, checks_apply, checks_save
 from .conditions import (
     ConditionInput,
     condition_log,
@@ -32,28 +33,49 @@ from .conditions import (
     conditions_create,
 )
 from .error_codes import GateErrorCode
-from .events import gate_event_record
-from .evidence import evidence_overrides_log, review_evidence_record
-from .models import ConditionState, Decision, GateCheck, GateCondition, GateReview, GateStep, ReviewState
+from .events import gate_event, gate_event_record
+from .evidence import evidence_overrides_log, review_evidence_prepare
+from .models import (
+    ConditionState,
+    CriterionKind,
+    Decision,
+    GateCheck,
+    GateCondition,
+    GateReview,
+    GateStep,
+    ReviewState,
+)
 from .reviews import review_transition, reviews_cancel_active, reviews_copy, snapshot_reviews
-from .selectors import team_calendar
+from .selectors import team_calendar, team_calendar_of
 from .working_time import add_working_time, working_seconds_between
+from .writes import ChangeWrites
 
 DECIDED_REVIEW_STATES = [ReviewState.PASSED, ReviewState.FAILED, ReviewState.RECYCLED, ReviewState.ON_HOLD]
 
 
-def step_start(*, promise: ServicePromise, step: GateStep, actor, now: dt.datetime | None = None) -> GateReview | None:
-    """Open the first pending gate of a step for the promise's current round; None if the step has none."""
+def step_start(*, promise: ServicePromise, step: GateStep, actor, now: dt.datetime | None = None,
+               writes: ChangeWrites | None = None) -> GateReview | None:
+    """Open the first pending gate of a step for the promise's current round; None if the step has none.
+    Its trail row and event go to `writes` when given, else they are written at once."""
     now = now or timezone.now()
     review = (promise.gate_reviews.filter(step=step, state=ReviewState.PENDING)
+              .select_related("owning_team__working_calendar")
+              .annotate(has_evidence_checks=Exists(GateCheck.objects.filter(review=OuterRef("pk"),
+                                                                            kind=CriterionKind.EVIDENCE)))
               .order_by("-round", "order", "id").first())
     if review is None:
         return None
-    due_at = add_working_time(now, review.decision_hours * 3600, team_calendar(review.owning_team_id))
-    review_transition(review, "open", actor=actor, at=now, now=now, due_at=due_at)
-    review_evidence_record(review, promise=promise, now=now)
-    gate_event_record(kind=EventKind.GATE_OPENED, promise=promise, gate_review=review, actor=actor, now=now,
-                      payload={"gate": review.name, "due_at": due_at.isoformat(), "team_id": review.owning_team_id})
+    own = writes is None
+    writes = ChangeWrites() if own else writes
+    due_at = add_working_time(now, review.decision_hours * 3600, team_calendar_of(review.owning_team))
+    review_evidence_prepare(review, promise=promise, now=now, has_evidence_checks=review.has_evidence_checks)
+    review_transition(review, "open", actor=actor, at=now, writes=writes, also_save=["evidence"], now=now,
+                      due_at=due_at)
+    writes.events.append(gate_event(kind=EventKind.GATE_OPENED, promise=promise, gate_review=review, actor=actor,
+                                    now=now, payload={"gate": review.name, "due_at": due_at.isoformat(),
+                                                      "team_id": review.owning_team_id}))
+    if own:
+        writes.flush()
     return review
 
 
@@ -67,14 +89,17 @@ def step_complete(*, promise: ServicePromise, step: GateStep, actor, gate_review
 # --- decide ---------------------------------------------------------------------------------------
 
 def _lock(review_id: int) -> tuple[ServicePromise, GateReview]:
+    """Lock the promise row, then the review row, in one statement (FOR UPDATE OF takes them in this
+    order, the order every service locks in). The promise comes with what its events and evidence read."""
     pk = as_id(review_id)
-    promise_id = (GateReview.objects.filter(pk=pk).values_list("promise_id", flat=True).first()
-                  if pk is not None else None)
-    if promise_id is None:
+    try:
+        review = (GateReview.objects.select_related("promise__category", "promise__metric")
+                  .select_for_update(of=("promise", "self")).get(pk=pk)) if pk is not None else None
+    except GateReview.DoesNotExist:
+        review = None
+    if review is None:
         raise NotFound(_("Gate review %(id)s does not exist.") % {"id": review_id})
-    promise = ServicePromise.objects.select_for_update().get(pk=promise_id)
-    review = GateReview.objects.select_for_update().select_related("owning_team").get(pk=pk)
-    return promise, review
+    return review.promise, review
 
 
 def _require_decider(user, review: GateReview, promise: ServicePromise) -> None:
@@ -120,33 +145,41 @@ def gate_decide(*, review_id: int, user, decision: Decision, comment: str = "", 
             now = now or timezone.now()
             touched = checks_apply(review, checks, decision=decision)
             conditions_check(conditions, now=now)
-            GateCheck.objects.bulk_update(touched, ["result", "note"])
-            evidence_overrides_log(review, touched, actor=user, at=now)
-            _decide(promise, review, decision, user=user, now=now, comment=comment, conditions=conditions)
+            checks_save(touched)
+            writes = ChangeWrites()
+            writes.trail.extend(evidence_overrides_log(review, touched, actor=user, at=now))
+            _decide(promise, review, decision, user=user, now=now, comment=comment, conditions=conditions,
+                    writes=writes)
+            writes.flush()
     except ConcurrentTransition as exc:
         raise Conflict(_("Someone else changed this gate at the same moment; reload and try again."),
                        code=GateErrorCode.CONCURRENT_CHANGE) from exc
     return review
 
 
-def _decide(promise, review, decision, *, user, now, comment, conditions) -> None:
+def _decide(promise, review, decision, *, user, now, comment, conditions, writes: ChangeWrites) -> None:
+    """The decision's own writes go to `writes`; before anything that writes its own trail rows (a
+    promise transition, cancelled gates and conditions) they are flushed, so the trail keeps its order."""
     if decision == Decision.HOLD:
         remaining = working_seconds_between(now, review.due_at, team_calendar(review.owning_team_id))
-        review_transition(review, "hold", actor=user, at=now, trail_comment=comment, user=user, now=now,
-                          comment=comment, remaining_seconds=int(max(0, remaining)))
+        review_transition(review, "hold", actor=user, at=now, trail_comment=comment, writes=writes, user=user,
+                          now=now, comment=comment, remaining_seconds=int(max(0, remaining)))
     else:
-        review_transition(review, decision, actor=user, at=now, trail_comment=comment, user=user, now=now,
-                          comment=comment)
+        review_transition(review, decision, actor=user, at=now, trail_comment=comment, writes=writes, user=user,
+                          now=now, comment=comment)
     conditions_create(review=review, conditions=conditions)
-    gate_event_record(kind=EventKind.GATE_DECIDED, promise=promise, gate_review=review, actor=user, now=now,
-                      payload={"gate": review.name, "decision": decision, "comment": comment,
-                               "conditions": len(conditions)})
+    writes.events.append(gate_event(kind=EventKind.GATE_DECIDED, promise=promise, gate_review=review, actor=user,
+                                    now=now, payload={"gate": review.name, "decision": decision,
+                                                      "comment": comment, "conditions": len(conditions)}))
 
     if decision == Decision.GO:
-        if step_start(promise=promise, step=review.step, actor=user, now=now) is None:
+        if step_start(promise=promise, step=review.step, actor=user, now=now, writes=writes) is None:
+            writes.flush()
             step_complete(promise=promise, step=review.step, actor=user, gate_review=review, now=now,
                           comment=f"All gates of step '{review.get_step_display()}' passed.")
-    elif decision == Decision.KILL:
+        return
+    writes.flush()
+    if decision == Decision.KILL:
         reviews_cancel_active(promise=promise, actor=user, comment="Promise rejected at gate " + review.name,
                               now=now)
         conditions_cancel_open(promise=promise, actor=user, comment="Promise rejected at gate " + review.name,
