@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
 
 from core.ids import as_id
@@ -16,15 +15,6 @@ from .working_time import Calendar
 def team_calendar(team_id: int) -> Calendar:
     calendar = WorkingCalendar.objects.filter(team_id=team_id).prefetch_related("closures").first()
     return Calendar.from_model(calendar) if calendar else Calendar()
-
-
-def team_calendar_of(team: Group) -> Calendar:
-    """The team's calendar from a team read with `select_related("working_calendar")` (else one query)."""
-    try:
-        calendar = team.working_calendar
-    except WorkingCalendar.DoesNotExist:
-        return Calendar()
-    return Calendar.from_model(calendar)
 
 
 def gate_plan_current(*, category_id: int) -> GatePlan | None:

@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
@@ -37,17 +36,21 @@ from .events import gate_event, gate_event_record
 from .evidence import evidence_overrides_log, review_evidence_prepare
 from .models import (
     ConditionState,
-    CriterionKind,
     Decision,
-    GateCheck,
     GateCondition,
     GateReview,
     GateStep,
     ReviewState,
 )
-from .reviews import review_transition, reviews_cancel_active, reviews_copy, snapshot_reviews
-from .selectors import team_calendar, team_calendar_of
-from .working_time import add_working_time, working_seconds_between
+from .reviews import (
+    next_pending_review,
+    review_transition,
+    reviews_cancel_active,
+    reviews_copy,
+    snapshot_reviews,
+)
+from .selectors import team_calendar
+from .working_time import Calendar, add_working_time, working_seconds_between
 from .writes import ChangeWrites
 
 DECIDED_REVIEW_STATES = [ReviewState.PASSED, ReviewState.FAILED, ReviewState.RECYCLED, ReviewState.ON_HOLD]
@@ -58,16 +61,13 @@ def step_start(*, promise: ServicePromise, step: GateStep, actor, now: dt.dateti
     """Open the first pending gate of a step for the promise's current round; None if the step has none.
     Its trail row and event go to `writes` when given, else they are written at once."""
     now = now or timezone.now()
-    review = (promise.gate_reviews.filter(step=step, state=ReviewState.PENDING)
-              .select_related("owning_team__working_calendar")
-              .annotate(has_evidence_checks=Exists(GateCheck.objects.filter(review=OuterRef("pk"),
-                                                                            kind=CriterionKind.EVIDENCE)))
-              .order_by("-round", "order", "id").first())
+    review = next_pending_review(promise_id=promise.pk, step=step)
     if review is None:
         return None
     own = writes is None
     writes = ChangeWrites() if own else writes
-    due_at = add_working_time(now, review.decision_hours * 3600, team_calendar_of(review.owning_team))
+    calendar = team_calendar(review.owning_team_id) if review.has_calendar else Calendar()
+    due_at = add_working_time(now, review.decision_hours * 3600, calendar)
     review_evidence_prepare(review, promise=promise, now=now, has_evidence_checks=review.has_evidence_checks)
     review_transition(review, "open", actor=actor, at=now, writes=writes, also_save=["evidence"], now=now,
                       due_at=due_at)
