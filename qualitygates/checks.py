@@ -24,12 +24,14 @@ class CheckInput:
 
 
 def checks_apply(review: GateReview, checks: Sequence[CheckInput], *, decision: Decision) -> list[GateCheck]:
-    """Set the results on the review's checks (unsaved) and return the ones touched.
+    """Set the results on the review's checks (unsaved) and return the ones touched; all of them, in
+    their order, stay on the review (`review.decision_checks`) for the answer to the decision.
 
     A check belongs to this gate and is given once; not applicable needs a note saying why; a result
     against the pre-filled evidence needs a note giving the reason (the override); a go needs every
     criterion checked and every must-meet criterion met."""
-    existing = {c.pk: c for c in review.checks.all()}
+    # Ordered here: the model's default order (by review) would join the review and its promise.
+    existing = {c.pk: c for c in review.checks.order_by("order", "id")}
     errors: dict[str, str] = {}
     seen: set[int] = set()
     override_without_reason = False
@@ -71,6 +73,7 @@ def checks_apply(review: GateReview, checks: Sequence[CheckInput], *, decision: 
                 _("Go needs every must-meet criterion met; not met: %(unmet)s") % {"unmet": "; ".join(unmet)},
                 code=GateErrorCode.MUST_CRITERIA_UNMET,
             )
+    review.decision_checks = list(existing.values())
     return [existing[pk] for pk in seen]
 
 

@@ -49,7 +49,7 @@ from .reviews import (
     reviews_copy,
     snapshot_reviews,
 )
-from .selectors import team_calendar
+from .selectors import gate_review_decided, team_calendar
 from .working_time import Calendar, add_working_time, working_seconds_between
 from .writes import ChangeWrites
 
@@ -93,7 +93,7 @@ def _lock(review_id: int) -> tuple[ServicePromise, GateReview]:
     order, the order every service locks in). The promise comes with what its events and evidence read."""
     pk = as_id(review_id)
     try:
-        review = (GateReview.objects.select_related("promise__category", "promise__metric")
+        review = (GateReview.objects.select_related("promise__category", "promise__metric", "owning_team")
                   .select_for_update(of=("promise", "self")).get(pk=pk)) if pk is not None else None
     except GateReview.DoesNotExist:
         review = None
@@ -119,7 +119,8 @@ def gate_decide(*, review_id: int, user, decision: Decision, comment: str = "", 
     """Decide an open gate: go (optionally with conditions), kill, hold or recycle.
 
     A go needs a check of every criterion and every must-meet one met; kill, hold and recycle
-    need a comment giving the reasons; only a go carries conditions."""
+    need a comment giving the reasons; only a go carries conditions. Returns the decided review
+    with its promise, team, checks and conditions loaded (selectors.gate_review_decided)."""
     comment = comment.strip()
     if decision != Decision.GO and conditions:
         raise ValidationFailed(_("Only a go can carry conditions."), code=GateErrorCode.CONDITIONS_NEED_GO)
@@ -148,18 +149,21 @@ def gate_decide(*, review_id: int, user, decision: Decision, comment: str = "", 
             checks_save(touched)
             writes = ChangeWrites()
             writes.trail.extend(evidence_overrides_log(review, touched, actor=user, at=now))
-            _decide(promise, review, decision, user=user, now=now, comment=comment, conditions=conditions,
-                    writes=writes)
+            created = _decide(promise, review, decision, user=user, now=now, comment=comment,
+                              conditions=conditions, writes=writes)
             writes.flush()
     except ConcurrentTransition as exc:
         raise Conflict(_("Someone else changed this gate at the same moment; reload and try again."),
                        code=GateErrorCode.CONCURRENT_CHANGE) from exc
-    return review
+    # Only a go carries conditions, and a gate is decided once per opening: these are all it has.
+    return gate_review_decided(review, checks=review.decision_checks, conditions=created)
 
 
-def _decide(promise, review, decision, *, user, now, comment, conditions, writes: ChangeWrites) -> None:
+def _decide(promise, review, decision, *, user, now, comment, conditions,
+            writes: ChangeWrites) -> list[GateCondition]:
     """The decision's own writes go to `writes`; before anything that writes its own trail rows (a
-    promise transition, cancelled gates and conditions) they are flushed, so the trail keeps its order."""
+    promise transition, cancelled gates and conditions) they are flushed, so the trail keeps its order.
+    Returns the conditions it set."""
     if decision == Decision.HOLD:
         remaining = working_seconds_between(now, review.due_at, team_calendar(review.owning_team_id))
         review_transition(review, "hold", actor=user, at=now, trail_comment=comment, writes=writes, user=user,
@@ -167,7 +171,7 @@ def _decide(promise, review, decision, *, user, now, comment, conditions, writes
     else:
         review_transition(review, decision, actor=user, at=now, trail_comment=comment, writes=writes, user=user,
                           now=now, comment=comment)
-    conditions_create(review=review, conditions=conditions)
+    created = conditions_create(review=review, conditions=conditions)
     writes.events.append(gate_event(kind=EventKind.GATE_DECIDED, promise=promise, gate_review=review, actor=user,
                                     now=now, payload={"gate": review.name, "decision": decision,
                                                       "comment": comment, "conditions": len(conditions)}))
@@ -177,7 +181,7 @@ def _decide(promise, review, decision, *, user, now, comment, conditions, writes
             writes.flush()
             step_complete(promise=promise, step=review.step, actor=user, gate_review=review, now=now,
                           comment=f"All gates of step '{review.get_step_display()}' passed.")
-        return
+        return created
     writes.flush()
     if decision == Decision.KILL:
         reviews_cancel_active(promise=promise, actor=user, comment="Promise rejected at gate " + review.name,
@@ -200,6 +204,7 @@ def _decide(promise, review, decision, *, user, now, comment, conditions, writes
             conditions_cancel_open(promise=promise, actor=user, comment="Recycled at gate " + review.name, now=now)
             apply_promise_transition(promise, "send_to_rework", actor=user, comment=comment, gate_review=review,
                                      now=now)
+    return created
 
 
 def gate_resume(*, review_id: int, user, comment: str = "", now: dt.datetime | None = None) -> GateReview:
