@@ -25,8 +25,9 @@ TASK_OPTIONS = {
 
 
 @shared_task(name=FAN_OUT_TASK, **TASK_OPTIONS)
-def event_fan_out(event_id: int) -> int:
-    return len(services.event_fan_out(event_id=event_id))
+def event_fan_out(event_id: int, *more_event_ids: int) -> int:
+    """One message may carry every event of one transaction (services.events_record)."""
+    return sum(len(services.event_fan_out(event_id=pk)) for pk in (event_id, *more_event_ids))
 
 
 @shared_task(name=DELIVERY_TASK, **TASK_OPTIONS)

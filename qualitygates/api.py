@@ -67,9 +67,9 @@ class GateReviewViewSet(ApiMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         data = validated(s.DecideSerializer, request.data)
-        services.gate_decide(review_id=int(pk), user=request.user, decision=data["decision"],
-                             comment=data["comment"], checks=data["checks"], conditions=data["conditions"])
-        return self._detail(int(pk))
+        review = services.gate_decide(review_id=int(pk), user=request.user, decision=data["decision"],
+                                      comment=data["comment"], checks=data["checks"], conditions=data["conditions"])
+        return Response(s.GateReviewDetailSerializer(review).data)
 
     @extend_schema(request=CommentSerializer, responses=s.GateReviewDetailSerializer,
                    summary="Resume a gate on hold")

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from notifications.models import EventKind
 from notifications.recipients import Recipients
-from notifications.services import event_record
+from notifications.services import NewEvent, event_record
 from promises.events import gate_review_payload, managers, owner, promise_payload, promise_subject
 from promises.models import ServicePromise
 
@@ -42,15 +42,24 @@ def decision_label(decision: str) -> str:
         return str(Decision(decision).label)
 
 
-def gate_event_record(*, kind: EventKind, promise: ServicePromise, gate_review: GateReview, actor=None,
-                      payload: dict | None = None, key: str | None = None, now: dt.datetime | None = None):
-    """Record a gate's event in the caller's transaction, with its recipients and full payload.
-    Returns (event, recorded now)."""
+def gate_event(*, kind: EventKind, promise: ServicePromise, gate_review: GateReview, actor=None,
+               payload: dict | None = None, now: dt.datetime | None = None) -> NewEvent:
+    """A gate's event with its recipients and full payload, as the gate is at this moment (unsaved:
+    ChangeWrites records it with the rest of the change)."""
     full = {**promise_payload(promise), **gate_review_payload(gate_review), "gate": gate_review.name,
             **(payload or {})}
     if kind in DECIDE_PAGE_KINDS:
         full["link"] = reverse("web:gate-decide", args=[gate_review.pk])
     if full.get("decision") in Decision.values:
         full["decision_label"] = decision_label(full["decision"])
-    return event_record(kind=kind, recipients=_recipients(kind, promise, gate_review), payload=full,
-                        subject=promise_subject(promise), actor=actor, key=key, now=now)
+    return NewEvent(kind=kind, recipients=_recipients(kind, promise, gate_review), payload=full,
+                    subject=promise_subject(promise), actor=actor, created_at=now)
+
+
+def gate_event_record(*, kind: EventKind, promise: ServicePromise, gate_review: GateReview, actor=None,
+                      payload: dict | None = None, key: str | None = None, now: dt.datetime | None = None):
+    """Record a gate's event in the caller's transaction, with its recipients and full payload.
+    Returns (event, recorded now)."""
+    event = gate_event(kind=kind, promise=promise, gate_review=gate_review, actor=actor, payload=payload, now=now)
+    return event_record(kind=event.kind, recipients=event.recipients, payload=event.payload, subject=event.subject,
+                        actor=actor, key=key, now=now)

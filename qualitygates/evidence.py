@@ -46,15 +46,19 @@ def _note(evidence: dict, min_share: Decimal, comparison: str) -> str:
                "worst": _figure(evidence["worst"], unit)})
 
 
-def review_evidence_record(review: GateReview, *, promise: ServicePromise, now: dt.datetime) -> None:
-    """Called as the gate opens: store the evidence on the review and pre-fill its evidence checks.
-    The promise itself is not one of the comparable promises."""
-    promise = ServicePromise.objects.select_related("category", "metric").get(pk=promise.pk)
+def review_evidence_prepare(review: GateReview, *, promise: ServicePromise, now: dt.datetime,
+                            has_evidence_checks: bool | None = None) -> None:
+    """Called as the gate opens: set the evidence on the review (the caller saves it with the opening)
+    and pre-fill its evidence checks. The promise itself is not one of the comparable promises.
+    `has_evidence_checks` False (the caller knows the review has none) spares reading its checks."""
+    if not (ServicePromise.category.is_cached(promise) and ServicePromise.metric.is_cached(promise)):
+        promise = ServicePromise.objects.select_related("category", "metric").get(pk=promise.pk)
     figures = evidence_figures(category=promise.category, metric=promise.metric, target=promise.target_value,
                                since=now - dt.timedelta(days=evidence_setting("EVIDENCE_WINDOW_DAYS")),
                                until=now, exclude_promise_id=promise.pk)
     review.evidence = _json(figures)
-    review.save(update_fields=["evidence"])
+    if has_evidence_checks is False:
+        return
     checks = list(review.checks.filter(kind=CriterionKind.EVIDENCE))
     for check in checks:
         result = CheckResult.UNCHECKED
@@ -63,14 +67,15 @@ def review_evidence_record(review: GateReview, *, promise: ServicePromise, now: 
             result = CheckResult.MET if met else CheckResult.NOT_MET
         check.result = check.prefilled_result = result
         check.note = _note(review.evidence, check.evidence_min_share, promise.get_comparison_display())
-    GateCheck.objects.bulk_update(checks, ["result", "prefilled_result", "note"])
+    if checks:
+        GateCheck.objects.bulk_update(checks, ["result", "prefilled_result", "note"])
 
 
-def evidence_overrides_log(review: GateReview, checks: Iterable[GateCheck], *, actor, at: dt.datetime) -> None:
-    """One trail row per evidence check the gatekeeper decided against its pre-filled result."""
-    TransitionLog.objects.bulk_create([
-        TransitionLog(subject=TrailSubject.GATE, promise_id=review.promise_id, gate_review=review,
-                      action="evidence_override", from_state=check.prefilled_result, to_state=check.result,
-                      actor=actor, comment=f"{check.text}: {check.note}", at=at)
-        for check in checks if check.overridden
-    ])
+def evidence_overrides_log(review: GateReview, checks: Iterable[GateCheck], *, actor,
+                           at: dt.datetime) -> list[TransitionLog]:
+    """One trail row per evidence check the gatekeeper decided against its pre-filled result (unsaved:
+    they go into the trail with the decision's own rows)."""
+    return [TransitionLog(subject=TrailSubject.GATE, promise_id=review.promise_id, gate_review=review,
+                          action="evidence_override", from_state=check.prefilled_result, to_state=check.result,
+                          actor=actor, comment=f"{check.text}: {check.note}", at=at)
+            for check in checks if check.overridden]

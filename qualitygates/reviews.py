@@ -14,25 +14,41 @@ from django_fsm import TransitionNotAllowed
 from core.errors import IllegalTransition
 from promises.models import ServicePromise, TrailSubject, TransitionLog
 
-from .models import STEP_ORDER, GateCheck, GatePlan, GateReview, GateStep, ReviewState
+from .models import (
+    STEP_ORDER,
+    CriterionKind,
+    GateCheck,
+    GatePlan,
+    GateReview,
+    GateStep,
+    ReviewState,
+    WorkingCalendar,
+)
+from .writes import ChangeWrites
 
 ACTIVE_REVIEW_STATES = [ReviewState.PENDING, ReviewState.OPEN, ReviewState.ON_HOLD]
 
 
 def review_transition(review: GateReview, action: str, *, actor, at: dt.datetime, trail_comment: str = "",
-                      **kwargs) -> None:
-    """Run one FSM transition of the review (`kwargs` go to it), save it and write its trail row at `at`."""
+                      writes: ChangeWrites | None = None, also_save: Sequence[str] = (), **kwargs) -> None:
+    """Run one FSM transition of the review (`kwargs` go to it), save the fields it changed (and
+    `also_save`) and write its trail row at `at`, or hand the row to `writes`."""
     before = review.state
+    fields_before = {f.attname: getattr(review, f.attname) for f in review._meta.concrete_fields}
     try:
         getattr(review, action)(**kwargs)
     except TransitionNotAllowed as exc:
         raise IllegalTransition(_("A gate review in state '%(state)s' cannot %(action)s.")
                                 % {"state": before, "action": action}) from exc
-    review.save()
-    TransitionLog.objects.create(
-        subject=TrailSubject.GATE, promise_id=review.promise_id, gate_review=review, action=action,
-        from_state=before, to_state=review.state, actor=actor, comment=trail_comment, at=at,
-    )
+    changed = [name for name, value in fields_before.items() if getattr(review, name) != value]
+    # The UPDATE is still conditional on the state it was read in (ConcurrentTransitionMixin).
+    review.save(update_fields=[*changed, *also_save])
+    row = TransitionLog(subject=TrailSubject.GATE, promise_id=review.promise_id, gate_review=review, action=action,
+                        from_state=before, to_state=review.state, actor=actor, comment=trail_comment, at=at)
+    if writes is None:
+        row.save()
+    else:
+        writes.trail.append(row)
 
 
 def reviews_instantiate(*, promise: ServicePromise, plan: GatePlan, round_no: int) -> list[GateReview]:
@@ -73,6 +89,20 @@ def reviews_copy(*, promise: ServicePromise, source: Sequence[GateReview], round
         for c in by_source.get(old.pk, [])
     ])
     return reviews
+
+
+def next_pending_review(*, promise_id: int, step: str) -> GateReview | None:
+    """The first pending gate of a step in the promise's latest round, with `has_evidence_checks` (its
+    evidence criteria need pre-filling) and `has_calendar` (its team keeps a working calendar).
+
+    Hand-written: every go reads it, and the ORM spent longer composing this query (an EXISTS
+    subquery, the team's calendar) than the database spent answering it (bench/decisions.py)."""
+    sql = (f"SELECT r.*, EXISTS (SELECT 1 FROM {GateCheck._meta.db_table} c WHERE c.review_id = r.id "  # noqa: S608
+           f"AND c.kind = %s) AS has_evidence_checks, EXISTS (SELECT 1 FROM {WorkingCalendar._meta.db_table} w "
+           f"WHERE w.team_id = r.owning_team_id) AS has_calendar FROM {GateReview._meta.db_table} r "
+           f'WHERE r.promise_id = %s AND r.step = %s AND r.state = %s ORDER BY r.round DESC, r."order", r.id LIMIT 1')
+    return next(iter(GateReview.objects.raw(sql, [CriterionKind.EVIDENCE, promise_id, step, ReviewState.PENDING])),
+                None)
 
 
 def snapshot_reviews(promise: ServicePromise, *, step: GateStep | None = None) -> list[GateReview]:

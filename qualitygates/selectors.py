@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -58,6 +59,23 @@ def gate_review_detail(*, user, review_id: int) -> GateReview | None:
             .prefetch_related(Prefetch("checks", queryset=GateCheck.objects.order_by("order", "id")), "conditions")
             .filter(pk=as_id(review_id)).first())
 
+
+def gate_review_decided(review: GateReview, *, checks: Sequence[GateCheck],
+                        conditions: Sequence[GateCondition]) -> GateReview:
+    """A review its decision has just written, as gate_review_detail would read it back: the decision
+    already holds its promise, team, checks and conditions, so the answer needs no second read."""
+    review._prefetched_objects_cache = {
+        "checks": _loaded(GateCheck.objects.filter(review=review), sorted(checks, key=lambda c: (c.order, c.pk))),
+        "conditions": _loaded(GateCondition.objects.filter(review=review),
+                              sorted(conditions, key=lambda c: (c.due_at, c.pk))),
+    }
+    return review
+
+
+def _loaded(queryset: QuerySet, rows: Sequence) -> QuerySet:
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    return queryset
 
 
 def gate_review_is_visible(*, user, review_id: int) -> bool:

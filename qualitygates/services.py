@@ -23,7 +23,7 @@ from notifications.models import EventKind
 from promises.models import CONDITION_LAPSE_STATES, PromiseState, ServicePromise
 from promises.transitions import apply_promise_transition
 
-from .checks import CheckInput, checks_apply
+from .checks import CheckInput, checks_apply, checks_save
 from .conditions import (
     ConditionInput,
     condition_log,
@@ -32,28 +32,43 @@ from .conditions import (
     conditions_create,
 )
 from .error_codes import GateErrorCode
-from .events import gate_event_record
-from .evidence import evidence_overrides_log, review_evidence_record
-from .models import ConditionState, Decision, GateCheck, GateCondition, GateReview, GateStep, ReviewState
-from .reviews import review_transition, reviews_cancel_active, reviews_copy, snapshot_reviews
-from .selectors import gate_decider_refusal, team_calendar
-from .working_time import add_working_time, working_seconds_between
+from .events import gate_event, gate_event_record
+from .evidence import evidence_overrides_log, review_evidence_prepare
+from .models import ConditionState, Decision, GateCondition, GateReview, GateStep, ReviewState
+from .reviews import (
+    next_pending_review,
+    review_transition,
+    reviews_cancel_active,
+    reviews_copy,
+    snapshot_reviews,
+)
+from .selectors import gate_decider_refusal, gate_review_decided, team_calendar
+from .working_time import Calendar, add_working_time, working_seconds_between
+from .writes import ChangeWrites
 
 DECIDED_REVIEW_STATES = [ReviewState.PASSED, ReviewState.FAILED, ReviewState.RECYCLED, ReviewState.ON_HOLD]
 
 
-def step_start(*, promise: ServicePromise, step: GateStep, actor, now: dt.datetime | None = None) -> GateReview | None:
-    """Open the first pending gate of a step for the promise's current round; None if the step has none."""
+def step_start(*, promise: ServicePromise, step: GateStep, actor, now: dt.datetime | None = None,
+               writes: ChangeWrites | None = None) -> GateReview | None:
+    """Open the first pending gate of a step for the promise's current round; None if the step has none.
+    Its trail row and event go to `writes` when given, else they are written at once."""
     now = now or timezone.now()
-    review = (promise.gate_reviews.filter(step=step, state=ReviewState.PENDING)
-              .order_by("-round", "order", "id").first())
+    review = next_pending_review(promise_id=promise.pk, step=step)
     if review is None:
         return None
-    due_at = add_working_time(now, review.decision_hours * 3600, team_calendar(review.owning_team_id))
-    review_transition(review, "open", actor=actor, at=now, now=now, due_at=due_at)
-    review_evidence_record(review, promise=promise, now=now)
-    gate_event_record(kind=EventKind.GATE_OPENED, promise=promise, gate_review=review, actor=actor, now=now,
-                      payload={"gate": review.name, "due_at": due_at.isoformat(), "team_id": review.owning_team_id})
+    own = writes is None
+    writes = ChangeWrites() if own else writes
+    calendar = team_calendar(review.owning_team_id) if review.has_calendar else Calendar()
+    due_at = add_working_time(now, review.decision_hours * 3600, calendar)
+    review_evidence_prepare(review, promise=promise, now=now, has_evidence_checks=review.has_evidence_checks)
+    review_transition(review, "open", actor=actor, at=now, writes=writes, also_save=["evidence"], now=now,
+                      due_at=due_at)
+    writes.events.append(gate_event(kind=EventKind.GATE_OPENED, promise=promise, gate_review=review, actor=actor,
+                                    now=now, payload={"gate": review.name, "due_at": due_at.isoformat(),
+                                                      "team_id": review.owning_team_id}))
+    if own:
+        writes.flush()
     return review
 
 
@@ -67,14 +82,17 @@ def step_complete(*, promise: ServicePromise, step: GateStep, actor, gate_review
 # --- decide ---------------------------------------------------------------------------------------
 
 def _lock(review_id: int) -> tuple[ServicePromise, GateReview]:
+    """Lock the promise row, then the review row, in one statement (FOR UPDATE OF takes them in this
+    order, the order every service locks in). The promise comes with what its events and evidence read."""
     pk = as_id(review_id)
-    promise_id = (GateReview.objects.filter(pk=pk).values_list("promise_id", flat=True).first()
-                  if pk is not None else None)
-    if promise_id is None:
+    try:
+        review = (GateReview.objects.select_related("promise__category", "promise__metric", "owning_team")
+                  .select_for_update(of=("promise", "self")).get(pk=pk)) if pk is not None else None
+    except GateReview.DoesNotExist:
+        review = None
+    if review is None:
         raise NotFound(_("Gate review %(id)s does not exist.") % {"id": review_id})
-    promise = ServicePromise.objects.select_for_update().get(pk=promise_id)
-    review = GateReview.objects.select_for_update().select_related("owning_team").get(pk=pk)
-    return promise, review
+    return review.promise, review
 
 
 def _require_decider(user, review: GateReview, promise: ServicePromise) -> None:
@@ -89,7 +107,8 @@ def gate_decide(*, review_id: int, user, decision: Decision, comment: str = "", 
     """Decide an open gate: go (optionally with conditions), kill, hold or recycle.
 
     A go needs a check of every criterion and every must-meet one met; kill, hold and recycle
-    need a comment giving the reasons; only a go carries conditions."""
+    need a comment giving the reasons; only a go carries conditions. Returns the decided review
+    with its promise, team, checks and conditions loaded (selectors.gate_review_decided)."""
     comment = comment.strip()
     if decision != Decision.GO and conditions:
         raise ValidationFailed(_("Only a go can carry conditions."), code=GateErrorCode.CONDITIONS_NEED_GO)
@@ -115,33 +134,44 @@ def gate_decide(*, review_id: int, user, decision: Decision, comment: str = "", 
             now = now or timezone.now()
             touched = checks_apply(review, checks, decision=decision)
             conditions_check(conditions, now=now)
-            GateCheck.objects.bulk_update(touched, ["result", "note"])
-            evidence_overrides_log(review, touched, actor=user, at=now)
-            _decide(promise, review, decision, user=user, now=now, comment=comment, conditions=conditions)
+            checks_save(touched)
+            writes = ChangeWrites()
+            writes.trail.extend(evidence_overrides_log(review, touched, actor=user, at=now))
+            created = _decide(promise, review, decision, user=user, now=now, comment=comment,
+                              conditions=conditions, writes=writes)
+            writes.flush()
     except ConcurrentTransition as exc:
         raise Conflict(_("Someone else changed this gate at the same moment; reload and try again."),
                        code=GateErrorCode.CONCURRENT_CHANGE) from exc
-    return review
+    # Only a go carries conditions, and a gate is decided once per opening: these are all it has.
+    return gate_review_decided(review, checks=review.decision_checks, conditions=created)
 
 
-def _decide(promise, review, decision, *, user, now, comment, conditions) -> None:
+def _decide(promise, review, decision, *, user, now, comment, conditions,
+            writes: ChangeWrites) -> list[GateCondition]:
+    """The decision's own writes go to `writes`; before anything that writes its own trail rows (a
+    promise transition, cancelled gates and conditions) they are flushed, so the trail keeps its order.
+    Returns the conditions it set."""
     if decision == Decision.HOLD:
         remaining = working_seconds_between(now, review.due_at, team_calendar(review.owning_team_id))
-        review_transition(review, "hold", actor=user, at=now, trail_comment=comment, user=user, now=now,
-                          comment=comment, remaining_seconds=int(max(0, remaining)))
+        review_transition(review, "hold", actor=user, at=now, trail_comment=comment, writes=writes, user=user,
+                          now=now, comment=comment, remaining_seconds=int(max(0, remaining)))
     else:
-        review_transition(review, decision, actor=user, at=now, trail_comment=comment, user=user, now=now,
-                          comment=comment)
-    conditions_create(review=review, conditions=conditions)
-    gate_event_record(kind=EventKind.GATE_DECIDED, promise=promise, gate_review=review, actor=user, now=now,
-                      payload={"gate": review.name, "decision": decision, "comment": comment,
-                               "conditions": len(conditions)})
+        review_transition(review, decision, actor=user, at=now, trail_comment=comment, writes=writes, user=user,
+                          now=now, comment=comment)
+    created = conditions_create(review=review, conditions=conditions)
+    writes.events.append(gate_event(kind=EventKind.GATE_DECIDED, promise=promise, gate_review=review, actor=user,
+                                    now=now, payload={"gate": review.name, "decision": decision,
+                                                      "comment": comment, "conditions": len(conditions)}))
 
     if decision == Decision.GO:
-        if step_start(promise=promise, step=review.step, actor=user, now=now) is None:
+        if step_start(promise=promise, step=review.step, actor=user, now=now, writes=writes) is None:
+            writes.flush()
             step_complete(promise=promise, step=review.step, actor=user, gate_review=review, now=now,
                           comment=f"All gates of step '{review.get_step_display()}' passed.")
-    elif decision == Decision.KILL:
+        return created
+    writes.flush()
+    if decision == Decision.KILL:
         reviews_cancel_active(promise=promise, actor=user, comment="Promise rejected at gate " + review.name,
                               now=now)
         conditions_cancel_open(promise=promise, actor=user, comment="Promise rejected at gate " + review.name,
@@ -162,6 +192,7 @@ def _decide(promise, review, decision, *, user, now, comment, conditions) -> Non
             conditions_cancel_open(promise=promise, actor=user, comment="Recycled at gate " + review.name, now=now)
             apply_promise_transition(promise, "send_to_rework", actor=user, comment=comment, gate_review=review,
                                      now=now)
+    return created
 
 
 def gate_resume(*, review_id: int, user, comment: str = "", now: dt.datetime | None = None) -> GateReview:

@@ -120,3 +120,23 @@ def test_conditional_go_and_meeting_the_condition(api, make_promise, seller, ser
     met = api("gk_own").post(f"/api/gate-conditions/{condition['id']}/meet/", {"note": "Delivered"},
                              format="json")
     assert met.status_code == 200 and met.json()["state"] == "met"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("decision", ["go", "kill"])
+def test_the_answer_to_a_decision_is_the_gate_as_read_back(api, make_promise, seller, service_user2, decision):
+    # The decision answers from what it wrote (no second read): it must equal the gate's detail.
+    from promises import services as promises
+
+    promise = promises.promise_submit(promise_id=make_promise().pk, user=seller)
+    gate = promise.gate_reviews.get(state="open")
+    body = {"decision": decision, "comment": "Reasons given",
+            "checks": [{"check": c.pk, "result": "met"} for c in gate.checks.all()]}
+    if decision == "go":
+        body["conditions"] = [
+            {"description": "Later", "owner": service_user2.pk, "due_at": "2030-02-01T12:00:00+01:00"},
+            {"description": "Sooner", "owner": service_user2.pk, "due_at": "2030-01-01T12:00:00+01:00"}]
+    decided = api("gk_own").post(f"/api/gates/{gate.pk}/decide/", body, format="json")
+    assert decided.status_code == 200, decided.content
+    assert decided.json() == api("gk_own").get(f"/api/gates/{gate.pk}/").json()
+    assert len(decided.json()["checks"]) == gate.checks.count()

@@ -54,8 +54,11 @@ def deliveries(kind, channel=None):
 
 
 def test_event_is_written_in_the_transaction_and_dispatched_after_commit(
-        submitted, service_user, django_capture_on_commit_callbacks):
+        submitted, service_user, django_capture_on_commit_callbacks, monkeypatch):
+    from celery import current_app
+
     review = open_review(submitted)
+    before = OutboxEvent.objects.latest("pk").pk
     # given a decision that fails validation, when it is attempted, then no event exists
     with pytest.raises(ValidationFailed):
         gs.gate_decide(review_id=review.pk, user=service_user, decision="kill", comment="")
@@ -65,7 +68,14 @@ def test_event_is_written_in_the_transaction_and_dispatched_after_commit(
     with django_capture_on_commit_callbacks() as callbacks:
         gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
         assert OutboxEvent.objects.filter(kind=EventKind.GATE_DECIDED, fanned_out_at__isnull=True).count() == 1
-    assert len(callbacks) == 2  # gate decided, next gate opened
+    # then one message after commit carries both events of the decision: gate decided, next gate opened
+    assert len(callbacks) == 1
+    published = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args=(), **kwargs: published.append((name, args)))
+    callbacks[0]()
+    recorded = tuple(OutboxEvent.objects.filter(pk__gt=before).order_by("pk").values_list("kind", "pk"))
+    assert [kind for kind, _ in recorded] == [EventKind.GATE_DECIDED, EventKind.GATE_OPENED]
+    assert published == [(dispatch.FAN_OUT_TASK, tuple(pk for _, pk in recorded))]
 
 
 def test_recipients_follow_the_domain(make_promise, seller, service_user, service_user2, legal_user, manager):

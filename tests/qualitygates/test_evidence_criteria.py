@@ -19,6 +19,7 @@ from core import roles
 from core.errors import ValidationFailed
 from promises import services as ps
 from promises.models import TransitionLog
+from promises.trail_verify import trail_chain_breaks
 from qualitygates import services as gs
 from qualitygates.checks import CheckInput
 from qualitygates.models import CheckResult, GateReview, ReviewState
@@ -137,6 +138,8 @@ def test_not_met_blocks_a_go_until_the_gatekeeper_overrides_with_a_reason_in_the
     assert (override.gate_review_id, override.actor, override.from_state, override.to_state) == (
         review.pk, service_user, "not_met", "met")
     assert "Second technician hired" in override.comment
+    # and it is chained into the promise's trail like every other row (it once went in without a hash)
+    assert trail_chain_breaks()[1] == []
     evidence_check.refresh_from_db()
     assert (evidence_check.result, evidence_check.prefilled_result, evidence_check.overridden) == (
         "met", "not_met", True)
