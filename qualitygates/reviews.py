@@ -15,6 +15,7 @@ from core.errors import IllegalTransition
 from promises.models import ServicePromise, TrailSubject, TransitionLog
 
 from .models import STEP_ORDER, GateCheck, GatePlan, GateReview, GateStep, ReviewState
+from .summaries import gate_summaries_record_pass
 
 ACTIVE_REVIEW_STATES = [ReviewState.PENDING, ReviewState.OPEN, ReviewState.ON_HOLD]
 
@@ -33,6 +34,8 @@ def review_transition(review: GateReview, action: str, *, actor, at: dt.datetime
         subject=TrailSubject.GATE, promise_id=review.promise_id, gate_review=review, action=action,
         from_state=before, to_state=review.state, actor=actor, comment=trail_comment, at=at,
     )
+    if review.state == ReviewState.PASSED:
+        gate_summaries_record_pass(review)
 
 
 def reviews_instantiate(*, promise: ServicePromise, plan: GatePlan, round_no: int) -> list[GateReview]:
