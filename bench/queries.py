@@ -43,7 +43,8 @@ def hand_sql(summaries: bool) -> dict[str, list[str]]:
     if summaries:
         from bench.queries_summary_sql import HAND
 
-        return HAND
+        return {**HAND, "gate_queue": QUEUE_SQL, "promises_manager": [CAPPED_COUNT["promises_manager"], LIST_SQL[1]],
+                "promises_seller": [CAPPED_COUNT["promises_seller"], LIST_SQL_SELLER[1]]}
     return {
         "dashboard": [
             # keep rate per category over the window
@@ -128,6 +129,12 @@ IDEAL = {
     "gate_queue": [QUEUE_SQL[1]],
     "promises_manager": [LIST_SQL[1]],
     "promises_seller": [LIST_SQL_SELLER[1]],
+}
+# Once the summaries exist, a list's count is capped at the exact-count limit (api/pagination.py).
+CAPPED_COUNT = {
+    "promises_manager": "SELECT COUNT(*) FROM (SELECT 1 FROM promises_servicepromise LIMIT 10001) x",
+    "promises_seller": """SELECT COUNT(*) FROM (SELECT 1 FROM promises_servicepromise WHERE owner_id = %(user)s
+        OR (origin_department = ANY(%(departments)s) AND state <> 'draft') LIMIT 10001) x""",
 }
 
 
@@ -226,7 +233,11 @@ def main() -> None:
 
 
 def _summaries_exist(connection) -> bool:
-    return "feedback_keepday" in connection.introspection.table_names()
+    if "promises_promiseday" not in connection.introspection.table_names():
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM promises_promiseday)")
+        return cursor.fetchone()[0]
 
 
 def _median_sql(connection, statements: list[str], params: dict, runs: int) -> float:

@@ -77,6 +77,8 @@ def window_counts(windows: Sequence[Window], *, measures: Sequence[str] = ("made
     result = {w.key: dict.fromkeys(measures, 0) for w in windows}
     if not windows:
         return result
+    if connection.vendor != "postgresql":
+        return _raw_window_counts(windows, measures)
     days, pieces = [], []
     for i, w in enumerate(windows):
         whole, raw = _split(w)
@@ -112,6 +114,8 @@ def window_counts(windows: Sequence[Window], *, measures: Sequence[str] = ("made
 def broken_reasons(window: Window) -> Counter:
     """How often each outcome reason broke a promise verified within the window (empty reasons left
     out): the reason day rows of its whole days plus the raw rows of its edge days, one query."""
+    if connection.vendor != "postgresql":
+        return _raw_broken_reasons(window)
     whole, pieces = _split(window)
     values, params = _values([(window.category_id, a, b, inc) for a, b, inc in pieces],
                              ("bigint", "timestamptz", "timestamptz", "boolean"))
@@ -157,6 +161,8 @@ def lead_time_histograms(*, group_by: Sequence[str], since_month: dt.date, categ
                          ) -> dict[tuple, list[tuple[int, int, int]]]:
     """The passed gates' lead-time histograms from `since_month` on, per `group_by` columns of
     GateLeadTimeMonth (e.g. ("step", "name") or ("name", "team_id", "month")): one statement."""
+    if connection.vendor != "postgresql":
+        return _raw_lead_time_histograms(group_by, since_month, category_id)
     columns = ", ".join(f'"{c}"' for c in group_by)
     where, params = "month >= %s", [since_month]
     if category_id is not None:
@@ -168,6 +174,60 @@ def lead_time_histograms(*, group_by: Sequence[str], since_month: dt.date, categ
         for *key, bucket, count, total in cursor.fetchall():
             histograms.setdefault(tuple(key), []).append((bucket, int(count), int(total)))
     return histograms
+
+
+# --- the embedded default (SQLite, `make run`): the same figures from the raw rows, one query per window.
+
+def _in(moment: str, w: Window) -> dict:
+    return {f"{moment}__gte": w.start, f"{moment}__lte" if w.inclusive else f"{moment}__lt": w.end}
+
+
+def _raw_window_counts(windows, measures) -> dict[Hashable, dict[str, int]]:
+    from django.db.models import Count
+
+    from promises.models import PromiseState, ServicePromise
+    from promises.outcomes import broken_q, kept_q
+
+    result = {}
+    for w in windows:
+        of_category = ServicePromise.objects.filter(category_id=w.category_id)
+        made = of_category.filter(**_in("created_at", w)).exclude(state=PromiseState.DRAFT).count()
+        outcomes = of_category.filter(**_in("verified_at", w)).aggregate(
+            kept=Count("pk", filter=kept_q()), broken=Count("pk", filter=broken_q()))
+        counts = {"made": made, **outcomes}
+        result[w.key] = {m: counts[m] for m in measures}
+    return result
+
+
+def _raw_broken_reasons(window: Window) -> Counter:
+    from promises.models import ServicePromise
+    from promises.outcomes import broken_q
+
+    return +Counter(ServicePromise.objects.filter(broken_q(), category_id=window.category_id,
+                                                  **_in("verified_at", window))
+                    .exclude(outcome_reason="").values_list("outcome_reason", flat=True))
+
+
+def _raw_lead_time_histograms(group_by, since_month, category_id) -> dict[tuple, list[tuple[int, int, int]]]:
+    from qualitygates.models import GateReview, ReviewState
+    from qualitygates.summaries import lead_time_bucket, month_of
+
+    reviews = GateReview.objects.filter(state=ReviewState.PASSED, opened_at__isnull=False, decided_at__isnull=False,
+                                        decided_at__gte=_midnight(since_month)).select_related("promise")
+    if category_id is not None:
+        reviews = reviews.filter(promise__category_id=category_id)
+    counts: dict[tuple, Counter] = {}
+    totals: dict[tuple, Counter] = {}
+    for r in reviews:
+        row = {"step": r.step, "name": r.name, "order": r.order, "team_id": r.owning_team_id,
+               "definition_id": r.definition_id, "category_id": r.promise.category_id,
+               "month": month_of(r.decided_at)}
+        key = tuple(row[c] for c in group_by)
+        lead = r.decided_at - r.opened_at
+        bucket = lead_time_bucket(lead.total_seconds())
+        counts.setdefault(key, Counter())[bucket] += 1
+        totals.setdefault(key, Counter())[bucket] += round(lead.total_seconds() * 1_000_000)
+    return {key: [(b, n, totals[key][b]) for b, n in c.items()] for key, c in counts.items()}
 
 
 __all__ = ["Window", "broken_reasons", "histogram_quantile", "lead_time_histograms", "made_counts",
