@@ -49,6 +49,15 @@ def promise_summaries_apply(promise: ServicePromise, *, before: Outcome) -> None
         _count_outcome(promise, after, sign=1)
 
 
+def promise_summaries_reason_changed(*, promise_id: int, old_reason: str) -> None:
+    """A verified promise's outcome reason was rewritten outside a transition (a personal-data erasure):
+    move its counts from the old reason to the new one."""
+    promise = ServicePromise.objects.get(pk=promise_id)
+    now = Outcome.of(promise)
+    promise_summaries_apply(promise, before=Outcome(state=now.state, verified_at=now.verified_at, kept=now.kept,
+                                                    reason=old_reason))
+
+
 def _count_outcome(promise: ServicePromise, outcome: Outcome, *, sign: int) -> None:
     day = utc_day(outcome.verified_at)
     tally_add(PromiseDay._meta.db_table, key={"category_id": promise.category_id, "day": day},
