@@ -9,11 +9,12 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
-from core.tallies import tally_add
+from core.tallies import tally_add_rows
 
 from ..models import Feedback, FeedbackMonth
 
 PROMOTER_MIN, DETRACTOR_MAX = 9, 6
+COUNTERS = ("count", "csat_count", "csat_sum", "nps_count", "promoters", "detractors")
 
 
 def month_of(moment: dt.datetime) -> dt.date:
@@ -22,7 +23,7 @@ def month_of(moment: dt.datetime) -> dt.date:
 
 
 def feedback_summaries_record(items: Iterable[Feedback]) -> None:
-    """Add newly recorded feedback to its summary rows: one statement per (category, month, channel, kind)."""
+    """Add newly recorded feedback to its summary rows: one statement, however many rows."""
     totals: dict[tuple, Counter] = {}
     for item in items:
         c = totals.setdefault((item.category_id, month_of(item.received_at), item.channel, item.kind), Counter())
@@ -34,7 +35,5 @@ def feedback_summaries_record(items: Iterable[Feedback]) -> None:
             c["nps_count"] += 1
             c["promoters"] += item.nps_score >= PROMOTER_MIN
             c["detractors"] += item.nps_score <= DETRACTOR_MAX
-    for (category_id, month, channel, kind), deltas in totals.items():
-        tally_add(FeedbackMonth._meta.db_table,
-                  key={"category_id": category_id, "month": month, "channel": channel, "kind": kind},
-                  deltas=dict(deltas))
+    tally_add_rows(FeedbackMonth._meta.db_table, keys=("category_id", "month", "channel", "kind"),
+                   counters=COUNTERS, rows=totals)
