@@ -85,21 +85,27 @@ def window_counts(windows: Sequence[Window], *, measures: Sequence[str] = ("made
         if whole:
             days.append((i, w.category_id, *whole))
         pieces.extend((i, w.category_id, a, b, inclusive) for a, b, inclusive in raw)
+    # A window list (VALUES) joined LATERALly: one index range scan per window and piece on the
+    # (category, day) and (category, verified_at / created_at) indexes, whatever the number of windows,
+    # and a plan that does not grow with them. An included end is the next microsecond excluded.
     parts, params = [], []
     if days:
         values, day_params = _values(days, ("int", "bigint", "date", "date"))
-        parts.append(f"SELECT w.i, {', '.join(f's.{m}' for m in measures)} FROM (VALUES {values}) "
-                     "AS w(i, category_id, first, last) JOIN promises_promiseday s ON s.category_id = w.category_id "
-                     "AND s.day >= w.first AND s.day < w.last")
+        sums = ", ".join(f"SUM(s.{m})" for m in measures)
+        parts.append(f"SELECT w.i, x.* FROM (VALUES {values}) AS w(i, category_id, first, last) CROSS JOIN LATERAL "
+                     f"(SELECT {sums} FROM promises_promiseday s WHERE s.category_id = w.category_id "
+                     "AND s.day >= w.first AND s.day < w.last) AS x")
         params += day_params
-    values, piece_params = _values(pieces, ("int", "bigint", "timestamptz", "timestamptz", "boolean"))
     for moment in dict.fromkeys(RAW[m][0] for m in measures):
         mine = [m for m in measures if RAW[m][0] == moment]
         condition = RAW[mine[0]][1]
-        columns = ", ".join(RAW[m][2] if m in mine else "0" for m in measures)
-        parts.append(f"SELECT w.i, {columns} FROM (VALUES {values}) AS w(i, category_id, a, b, incl) "
-                     f"JOIN promises_servicepromise p ON p.category_id = w.category_id AND p.{moment} >= w.a "
-                     f"AND (p.{moment} < w.b OR (w.incl AND p.{moment} = w.b)) WHERE {condition}")
+        columns = ", ".join(f"SUM({RAW[m][2]})" if m in mine else "0" for m in measures)
+        values, piece_params = _values([(i, c, a, b + dt.timedelta(microseconds=1) if inclusive else b)
+                                        for i, c, a, b, inclusive in pieces],
+                                       ("int", "bigint", "timestamptz", "timestamptz"))
+        parts.append(f"SELECT w.i, x.* FROM (VALUES {values}) AS w(i, category_id, a, b) CROSS JOIN LATERAL "
+                     f"(SELECT {columns} FROM promises_servicepromise p WHERE p.category_id = w.category_id "
+                     f"AND p.{moment} >= w.a AND p.{moment} < w.b AND {condition}) AS x")
         params += piece_params
     sums = ", ".join(f"SUM(x.{m})" for m in measures)
     sql = (f"SELECT x.i, {sums} FROM ({' UNION ALL '.join(parts)}) AS x(i, {', '.join(measures)}) GROUP BY x.i")
@@ -117,16 +123,17 @@ def broken_reasons(window: Window) -> Counter:
     if connection.vendor != "postgresql":
         return _raw_broken_reasons(window)
     whole, pieces = _split(window)
-    values, params = _values([(window.category_id, a, b, inc) for a, b, inc in pieces],
-                             ("bigint", "timestamptz", "timestamptz", "boolean"))
-    sql = ("SELECT p.outcome_reason, 1 FROM (VALUES " + values + ") AS w(category_id, a, b, incl) "
-           "JOIN promises_servicepromise p ON p.category_id = w.category_id AND p.verified_at >= w.a "
-           "AND (p.verified_at < w.b OR (w.incl AND p.verified_at = w.b)) "
-           f"WHERE p.actual_value IS NOT NULL AND NOT {KEPT_SQL} AND p.outcome_reason <> ''")
+    parts, params = [], []
     if whole:
-        sql = ("SELECT reason, broken FROM promises_brokenreasonday WHERE category_id = %s AND day >= %s "
-               "AND day < %s UNION ALL " + sql)
-        params = [window.category_id, *whole, *params]
+        parts.append("SELECT reason, broken FROM promises_brokenreasonday WHERE category_id = %s AND day >= %s "
+                     "AND day < %s")
+        params += [window.category_id, *whole]
+    for a, b, inclusive in pieces:
+        parts.append("SELECT p.outcome_reason, 1 FROM promises_servicepromise p WHERE p.category_id = %s "
+                     f"AND p.verified_at >= %s AND p.verified_at {'<=' if inclusive else '<'} %s "
+                     f"AND p.actual_value IS NOT NULL AND NOT {KEPT_SQL} AND p.outcome_reason <> ''")
+        params += [window.category_id, a, b]
+    sql = " UNION ALL ".join(parts)
     reasons: Counter = Counter()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT x.reason, SUM(x.n) FROM ({sql}) AS x(reason, n) GROUP BY x.reason", params)
