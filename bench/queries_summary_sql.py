@@ -27,7 +27,9 @@ HAND = {
               AND s.day >= (i.standardized_at - interval '90 days')::date AND s.day < (i.standardized_at + interval '90 days')::date
             GROUP BY 1, 2""",
         """SELECT * FROM feedback_improvementitem WHERE state IN
-             ('proposed', 'accepted', 'planned', 'in_progress', 'checking') ORDER BY created_at DESC, id DESC""",
+             ('proposed', 'accepted', 'planned', 'in_progress', 'checking') ORDER BY created_at DESC, id DESC LIMIT 50""",
+        """SELECT COUNT(*) FROM feedback_improvementitem WHERE state IN
+             ('proposed', 'accepted', 'planned', 'in_progress', 'checking')""",
     ],
     "record": [
         f"""SELECT SUM(s.made), SUM(s.kept), SUM(s.broken) FROM promises_promiseday s
