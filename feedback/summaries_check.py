@@ -85,7 +85,9 @@ def summaries_compare() -> list[str]:
     diffs = []
     for s in SUMMARIES:
         q = connection.ops.quote_name
-        stored = _rows(f"SELECT {', '.join(q(c) for c in (*s.keys, *s.counters))} FROM {s.table}", len(s.keys))
+        keys = ", ".join(q(c) for c in s.keys)
+        sums = ", ".join(f"SUM({q(c)})" for c in s.counters)
+        stored = _rows(f"SELECT {keys}, {sums} FROM {s.table} GROUP BY {keys}", len(s.keys))
         expected = _rows(s.expected_sql, len(s.keys))
         zero = (0,) * len(s.counters)
         for key in sorted(set(stored) | set(expected), key=repr):

@@ -25,9 +25,11 @@ class GateLeadTimeMonth(models.Model):
     total_us = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
+        # A review whose definition was deleted (NULL) adds a row of its own each time (NULLs are distinct,
+        # on every database): readers and the recomputation sum rows per key, so the figures stay right.
         constraints = [models.UniqueConstraint(
             fields=["category", "definition", "step", "name", "order", "team", "month", "bucket"],
-            name="gate_lead_time_month_unique", nulls_distinct=False)]
+            name="gate_lead_time_month_unique")]
         indexes = [models.Index(fields=["category", "month"], name="gate_lead_time_by_category"),
                    models.Index(fields=["month"], name="gate_lead_time_by_month")]
 

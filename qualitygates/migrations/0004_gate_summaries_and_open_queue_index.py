@@ -88,6 +88,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='gateleadtimemonth',
-            constraint=models.UniqueConstraint(fields=('category', 'definition', 'step', 'name', 'order', 'team', 'month', 'bucket'), name='gate_lead_time_month_unique', nulls_distinct=False),
+            constraint=models.UniqueConstraint(fields=('category', 'definition', 'step', 'name', 'order', 'team', 'month', 'bucket'), name='gate_lead_time_month_unique'),
         ),
     ]
