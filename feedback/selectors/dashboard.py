@@ -24,7 +24,7 @@ DASHBOARD_OPEN_IMPROVEMENTS = 50
 
 
 def category_keep_rates(*, window_days: int | None = None, now: dt.datetime | None = None) -> list[dict]:
-    """Keep rate per category over the window, from the day summaries: three queries."""
+    """Keep rate per category over the window, from the day summaries: two queries."""
     now = now or timezone.now()
     since = now - dt.timedelta(days=window_days or conf.get("KVP_RECORD_WINDOW_DAYS"))
     categories = list(PromiseCategory.objects.order_by("name"))
