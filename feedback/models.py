@@ -406,3 +406,7 @@ class ImprovementTarget(models.Model):
     def measured_value(self):
         """The value the check judges by: the product's measurement where it has one, else the hand's."""
         return self.product_value if self.product_value is not None else self.manual_value
+
+
+# Summary rows (feedback/services/summaries.py); defined apart so this module stays readable.
+from .summary_models import FeedbackMonth  # noqa: E402,F401

@@ -22,7 +22,9 @@ from .models import Customer, Department, PromiseCategory, PromiseChannel, Promi
 
 
 class PromiseFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=PromiseState.choices)
+    # distinct=False: a filter on the row's own column needs no DISTINCT, which would stop the first page
+    # from being read off the index in order (issue 13).
+    state = django_filters.MultipleChoiceFilter(choices=PromiseState.choices, distinct=False)
     category = django_filters.ModelChoiceFilter(queryset=PromiseCategory.objects.all())
     customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.all())
     owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.all())

@@ -238,7 +238,13 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
                 name="promise_has_customer_or_segment",
             ),
         ]
-        indexes = [models.Index(fields=["category", "state"]), models.Index(fields=["category", "verified_at"])]
+        indexes = [models.Index(fields=["category", "state"]), models.Index(fields=["category", "verified_at"]),
+                   # the lists' default order and their most used filters, first page by index (issue 13)
+                   models.Index(fields=["-created_at", "-id"], name="promise_newest_first"),
+                   models.Index(fields=["state", "-created_at"], name="promise_state_newest"),
+                   models.Index(fields=["category", "-created_at"], name="promise_category_newest"),
+                   # the summaries' partial-day edges (feedback/selectors/windows.py)
+                   models.Index(fields=["verified_at"], name="promise_verified_at")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
@@ -439,3 +445,7 @@ class PersonalDataLog(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · customer #{self.customer_id} · {self.at:%Y-%m-%d %H:%M}"
+
+
+# Summary rows (promises/summaries.py); defined apart so this module stays readable.
+from .summary_models import BrokenReasonDay, PromiseDay  # noqa: E402,F401

@@ -39,6 +39,7 @@ from notifications.privacy import address_pseudonymise, address_records
 
 from .error_codes import PromiseErrorCode
 from .models import Customer, CustomerNotice, PersonalDataAction, PersonalDataLog, ServicePromise
+from .summaries import promise_summaries_reason_changed
 
 CUSTOMER_FIELDS = ("id", "name", "segment", "email", "language", "crm_reference", "created_at", "erased_at")
 PROMISE_FIELDS = ("id", "title", "description", "state", "category__name", "origin_department", "channel",
@@ -157,5 +158,7 @@ def _promises_pseudonymise(customer: Customer, address: str, replacements: dict[
                 new[name] = value
         if new:
             ServicePromise.objects.filter(pk=row["pk"]).update(**new)
+            if "outcome_reason" in new:  # the reason tallies are keyed by the reason's text
+                promise_summaries_reason_changed(promise_id=row["pk"], old_reason=row["outcome_reason"])
             changed += 1
     return changed

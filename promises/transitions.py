@@ -18,6 +18,7 @@ from .customer_view import customer_status
 from .events import promise_event_record
 from .models import PromiseState as S
 from .models import ServicePromise, TrailSubject, TransitionLog
+from .summaries import Outcome, promise_summaries_apply
 
 EVENT_FOR_STATE = {
     S.IN_REVIEW: EventKind.PROMISE_SUBMITTED,
@@ -40,6 +41,7 @@ def apply_promise_transition(promise: ServicePromise, action: str, *, actor, com
     moment: the caller's clock (a sweep's time, the demo's story), else the current time."""
     method = getattr(promise, action)
     before = promise.state
+    outcome_before = Outcome.of(promise)
     label_before = customer_status(before, verified_kept=promise.kept).key
     try:
         method(**kwargs)
@@ -52,6 +54,7 @@ def apply_promise_transition(promise: ServicePromise, action: str, *, actor, com
     if customer_status(promise.state, verified_kept=promise.kept).key != label_before:
         promise.customer_visible_at = now
     promise.save()
+    promise_summaries_apply(promise, before=outcome_before)
     TransitionLog.objects.create(
         subject=TrailSubject.PROMISE, promise=promise, gate_review=gate_review, action=action, from_state=before, to_state=promise.state,
         actor=actor, comment=comment, at=now,

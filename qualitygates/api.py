@@ -21,7 +21,8 @@ from .models import GateReview, GateStep, ReviewState
 
 
 class GateReviewFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=ReviewState.choices)
+    # distinct=False: see PromiseFilter; DISTINCT kept the open queue off its index (issue 13).
+    state = django_filters.MultipleChoiceFilter(choices=ReviewState.choices, distinct=False)
     step = django_filters.ChoiceFilter(choices=GateStep.choices)
     promise = IdFilter(field_name="promise_id")
 

@@ -250,7 +250,10 @@ class GateReview(ConcurrentTransitionMixin, models.Model):
         ordering = ["promise", "round", "order", "id"]
         verbose_name = _("gate review")
         verbose_name_plural = _("gate reviews")
-        indexes = [models.Index(fields=["owning_team", "state"])]
+        indexes = [models.Index(fields=["owning_team", "state"]),
+                   # the open-gate queue of a team, by due time (issue 13)
+                   models.Index(fields=["owning_team", "due_at", "id"], name="gate_open_queue",
+                                condition=models.Q(state="open"))]
 
     def __str__(self) -> str:
         return f"{self.name} · promise #{self.promise_id} (round {self.round})"
@@ -390,3 +393,7 @@ class GateCondition(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=[ConditionState.OPEN], target=ConditionState.CANCELLED)
     def cancel(self, *, now) -> None:
         self.resolved_at = now
+
+
+# Summary rows (qualitygates/summaries.py); defined apart so this module stays readable.
+from .summary_models import GateEscapeReason, GateEscapeTally, GateLeadTimeMonth  # noqa: E402,F401

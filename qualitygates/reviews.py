@@ -24,6 +24,7 @@ from .models import (
     ReviewState,
     WorkingCalendar,
 )
+from .summaries import gate_summaries_record_pass
 from .writes import ChangeWrites
 
 ACTIVE_REVIEW_STATES = [ReviewState.PENDING, ReviewState.OPEN, ReviewState.ON_HOLD]
@@ -49,6 +50,8 @@ def review_transition(review: GateReview, action: str, *, actor, at: dt.datetime
         row.save()
     else:
         writes.trail.append(row)
+    if review.state == ReviewState.PASSED:
+        gate_summaries_record_pass(review)
 
 
 def reviews_instantiate(*, promise: ServicePromise, plan: GatePlan, round_no: int) -> list[GateReview]:

@@ -45,7 +45,9 @@ def gate_plan_current(*, category_id: int) -> GatePlan | None:
 def gate_review_list_for_user(*, user, states: list[str] | None = None) -> QuerySet[GateReview]:
     """The work queue: gates the user's teams own, open ones first by due time (a manager's queue
     holds the gates of the manager's teams too, not every gate)."""
-    qs = (GateReview.objects.filter(owning_team__in=user.groups.all())
+    # The team ids as values (read once per request, core.roles), not a subquery: the planner then walks
+    # the open-queue index (team, due time) of each team instead of every open gate by due time.
+    qs = (GateReview.objects.filter(owning_team_id__in=sorted(team_ids(user)))
           .select_related("promise", "promise__owner", "promise__category", "owning_team", "decided_by"))
     if states:
         qs = qs.filter(state__in=states)

@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import (
-    Count,
-    DateTimeField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-)
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core.ids import as_id
 from core.roles import is_manager, team_ids
 from promises.models import PromiseCategory
-from promises.outcomes import broken_q, kept_q
 from promises.selectors import NOTHING, WORK_LIST_LIMIT, WorkList
 
 from .. import conf
 from ..models import Feedback, ImprovementItem, ImprovementState, ImprovementTarget, ImprovementTransition
 from .figures import rate
 from .intake import feedback_visible_q
+from .summaries import Window, outcome_counts
 
 
 def improvement_visible_q(user) -> Q:
@@ -51,36 +41,40 @@ def improvement_is_visible(*, user, item_id: int) -> bool:
     return ImprovementItem.objects.filter(improvement_visible_q(user), pk=as_id(item_id)).exists()
 
 
-def improvement_effects(*, window_days: int | None = None, now: dt.datetime | None = None) -> list[dict]:
-    """For every standardized item: the keep rate of its categories in equal windows before and after
-    standardization, with the counts it rests on. Two queries whatever the number of items."""
+def improvement_effects(*, window_days: int | None = None, now: dt.datetime | None = None,
+                        limit: int | None = None) -> list[dict]:
+    """For every standardized item (the `limit` most recent ones, when given): the keep rate of its
+    categories in equal windows before and after standardization, with the counts it rests on. Four
+    queries whatever the number of items (the counts come from the day summaries)."""
     now = now or timezone.now()
     window = dt.timedelta(days=window_days or conf.get("KVP_EFFECT_WINDOW_DAYS"))
-    p = "categories__promises__"
-    at = F("standardized_at")
-    before = Q(**{f"{p}verified_at__gte": ExpressionWrapper(at - window, output_field=DateTimeField()),
-                  f"{p}verified_at__lt": at})
-    after = Q(**{f"{p}verified_at__gte": at,
-                 f"{p}verified_at__lt": ExpressionWrapper(at + window, output_field=DateTimeField())})
     items = (ImprovementItem.objects.filter(state=ImprovementState.STANDARDIZED)
-             .annotate(kept_before=Count(f"{p}pk", filter=kept_q(p) & before, distinct=True),
-                       broken_before=Count(f"{p}pk", filter=broken_q(p) & before, distinct=True),
-                       kept_after=Count(f"{p}pk", filter=kept_q(p) & after, distinct=True),
-                       broken_after=Count(f"{p}pk", filter=broken_q(p) & after, distinct=True))
              .prefetch_related(Prefetch("categories", queryset=PromiseCategory.objects.order_by("name")))
              .order_by("-standardized_at", "-id"))
+    items = list(items[:limit] if limit is not None else items)
+    windows = []
+    for item in items:
+        at = item.standardized_at
+        for category in item.categories.all():
+            windows.append(Window(key=(item.pk, category.pk, "before"), category_id=category.pk, start=at - window, end=at))
+            windows.append(Window(key=(item.pk, category.pk, "after"), category_id=category.pk, start=at, end=at + window))
+    counts = outcome_counts(windows)
     result = []
     for item in items:
-        rate_before = rate(item.kept_before, item.kept_before + item.broken_before)
-        rate_after = rate(item.kept_after, item.kept_after + item.broken_after)
+        sides = {}
+        for side in ("before", "after"):
+            kept = sum(counts[(item.pk, c.pk, side)]["kept"] for c in item.categories.all())
+            broken = sum(counts[(item.pk, c.pk, side)]["broken"] for c in item.categories.all())
+            sides[side] = {"kept": kept, "broken": broken, "keep_rate": rate(kept, kept + broken)}
+        rate_before, rate_after = sides["before"]["keep_rate"], sides["after"]["keep_rate"]
         result.append({
             "item": item,
             "categories": [c.name for c in item.categories.all()],
             "standardized_at": item.standardized_at,
             "window_days": window.days,
             "after_window_complete": item.standardized_at + window <= now,
-            "before": {"kept": item.kept_before, "broken": item.broken_before, "keep_rate": rate_before},
-            "after": {"kept": item.kept_after, "broken": item.broken_after, "keep_rate": rate_after},
+            "before": sides["before"],
+            "after": sides["after"],
             "change": (rate_after - rate_before) if rate_before is not None and rate_after is not None else None,
         })
     return result

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import OuterRef, Subquery
 
-from promises.outcomes import broken_q
 from promises.selectors import WORK_LIST_LIMIT, WorkList
-from qualitygates.models import GateDefinition, GateReview, GateStep, ReviewState
+from qualitygates.models import (
+    GateDefinition,
+    GateEscapeReason,
+    GateEscapeTally,
+    GateStep,
+)
 
 from .. import conf
 from ..models import OPEN_IMPROVEMENT_STATES, ImprovementItem, ImprovementOrigin
@@ -20,31 +24,25 @@ from .improvements import improvement_visible_q
 def gate_escapes(*, definition_ids: list[int] | None = None, top_reasons: int = 3) -> list[dict]:
     """Per gate definition (approval and delivery gates; a closure gate is decided after the outcome is
     known): promises that passed it, how many of them are verified, how many broke, the escape
-    rate (broke / verified), the top reasons, and whether it is flagged. Two queries."""
+    rate (broke / verified), the top reasons, and whether it is flagged. Two queries, over the gate
+    escape tallies (qualitygates/summaries.py) rather than every review."""
     threshold = Decimal(str(conf.get("KVP_GATE_ESCAPE_THRESHOLD")))
     min_verified = conf.get("KVP_GATE_ESCAPE_MIN_PASSED")
-    passed = Q(reviews__state=ReviewState.PASSED)
     qs = GateDefinition.objects.exclude(step=GateStep.CLOSURE)
     if definition_ids is not None:
         qs = qs.filter(pk__in=definition_ids)
-    rows = list(qs.annotate(
-        passed=Count("reviews__promise", filter=passed, distinct=True),
-        verified=Count("reviews__promise", filter=passed & Q(reviews__promise__actual_value__isnull=False,
-                                                             reviews__promise__verified_at__isnull=False),
-                       distinct=True),
-        escaped=Count("reviews__promise", filter=passed & broken_q("reviews__promise__"), distinct=True),
-    ).filter(passed__gt=0).select_related("plan__category").order_by("plan__category__name", "plan__version",
-                                                                      "order", "id"))
+    tallies = GateEscapeTally.objects.filter(definition__in=qs, passed__gt=0)
+    rows = list(qs.filter(pk__in=tallies.values("definition_id"))
+                .annotate(passed=Subquery(tallies.filter(definition_id=OuterRef("pk")).values("passed")),
+                          verified=Subquery(tallies.filter(definition_id=OuterRef("pk")).values("verified")),
+                          escaped=Subquery(tallies.filter(definition_id=OuterRef("pk")).values("escaped")))
+                .select_related("plan__category").order_by("plan__category__name", "plan__version", "order", "id"))
     reasons: dict[int, list[dict]] = {}
-    for r in (GateReview.objects.filter(broken_q("promise__"), state=ReviewState.PASSED,
-                                        definition_id__in=[d.pk for d in rows])
-              .exclude(promise__outcome_reason="")
-              .values("definition_id", "promise__outcome_reason")
-              .annotate(n=Count("promise", distinct=True))
-              .order_by("definition_id", "-n", "promise__outcome_reason")):
-        bucket = reasons.setdefault(r["definition_id"], [])
+    for r in (GateEscapeReason.objects.filter(definition_id__in=[d.pk for d in rows], escaped__gt=0)
+              .order_by("definition_id", "-escaped", "reason").values_list("definition_id", "reason", "escaped")):
+        bucket = reasons.setdefault(r[0], [])
         if len(bucket) < top_reasons:
-            bucket.append({"reason": r["promise__outcome_reason"], "count": r["n"]})
+            bucket.append({"reason": r[1], "count": r[2]})
     result = []
     for d in rows:
         escape_rate = rate(d.escaped, d.verified)

@@ -28,6 +28,7 @@ from ..models import Feedback, FeedbackSource
 from ..serializers import FeedbackLinks, FeedbackWriteSerializer
 from .access import require_team_member
 from .intake import feedback_problems
+from .summaries import feedback_summaries_record
 
 REQUIRED_COLUMNS = ("kind", "channel", "text")
 OPTIONAL_COLUMNS = ("promise", "category", "customer", "severity", "csat", "nps", "received_at",
@@ -214,6 +215,7 @@ def feedback_import_csv(*, user: AbstractBaseUser, content: bytes, dry_run: bool
     if not dry_run:
         with transaction.atomic():
             Feedback.objects.bulk_create(objects, batch_size=500)
+            feedback_summaries_record(objects)
             # One event for the batch: an import is one thing to tell managers about, not thousands.
             feedback_event_record(kind=EventKind.FEEDBACK_RECEIVED, actor=user,
                                   payload={"import": True, "count": len(objects),

@@ -21,6 +21,7 @@ from ..models import Feedback, FeedbackChannel, FeedbackKind, FeedbackSource, Se
 from ..selectors.intake import promise_is_rateable
 from . import signals
 from .access import require_team_member
+from .summaries import feedback_summaries_record
 
 # An import's clock and a caller's may differ by a little; a feedback from further ahead is a mistake.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -81,6 +82,7 @@ def feedback_record(*, user: AbstractBaseUser, kind: FeedbackKind, channel: Feed
             created_at=now, promise=promise, category=category, customer=customer, kind=kind, channel=channel, severity=severity,
             csat_score=csat_score, nps_score=nps_score, text=text.strip(), received_at=received_at or now,
             external_reference=external_reference, source=FeedbackSource.MANUAL, recorded_by=user)
+        feedback_summaries_record([item])
         feedback_event(item, actor=user)
     return item
 
@@ -101,6 +103,7 @@ def feedback_record_promise_outcome(*, promise: ServicePromise, actor: AbstractB
         kept_as_seen=False, source=FeedbackSource.AUTOMATIC, received_at=promise.verified_at or now,
         recorded_by=actor,
     )
+    feedback_summaries_record([item])
     feedback_event(item, actor=actor)
     signals.early_warning_check(category_id=promise.category_id, now=now)
     signals.gate_escape_check(now=now, definition_ids=list(
@@ -137,6 +140,7 @@ def feedback_record_customer_rating(*, status_token: str, kept_as_seen: bool, cs
                 csat_score=csat_score, text=text.strip(), kept_as_seen=kept_as_seen, source=FeedbackSource.CUSTOMER,
                 received_at=now,
             )
+            feedback_summaries_record([item])
             feedback_event(item)
     except IntegrityError as exc:
         raise Conflict(already, code=FeedbackErrorCode.ALREADY_RATED) from exc

@@ -102,7 +102,8 @@ def test_effect_of_a_standardized_improvement(kvp_clock, deliver, seller, manage
         verified_at(T + dt.timedelta(days=days), kept=kept)
     verified_at(T + dt.timedelta(days=35), kept=True)
 
-    with django_assert_max_num_queries(2):
+    # the items, their categories, and the counts of every window from the day summaries
+    with django_assert_max_num_queries(3):
         effects = improvement_effects(now=T + dt.timedelta(days=40))
     effect, = effects
     assert effect["item"].pk == item.pk and effect["categories"] == [category.name]
