@@ -1,17 +1,31 @@
 """Handing work to the Celery workers. Tasks are named, not imported, so the services that publish
-them and the tasks that call those services do not import each other."""
+them and the tasks that call those services do not import each other.
+
+Both tasks take any number of primary keys (`event_fan_out(*event_ids)`, `delivery_send(*delivery_ids)`):
+a transaction publishes one message for all the rows it wrote (`dispatch_batched_on_commit`), not one
+per row, and a message of one key (an older message, a retry, the manager's "send again") is the
+same task.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 FAN_OUT_TASK = "notifications.tasks.event_fan_out"
 DELIVERY_TASK = "notifications.tasks.delivery_send"
+
+
+def batch_size() -> int:
+    """Keys per message and rows per task: big enough to amortise a transaction, small enough that
+    one task's sends finish well inside its lease and time limit."""
+    return max(1, int(getattr(settings, "NOTIFICATIONS_BATCH_SIZE", 100)))
 
 
 def publish(task_name: str, *args, countdown: float | None = None) -> bool:
@@ -30,5 +44,48 @@ def publish(task_name: str, *args, countdown: float | None = None) -> bool:
     return True
 
 
+def publish_batches(task_name: str, keys: Iterable[int]) -> int:
+    """Publish the keys in messages of `batch_size()`; returns how many keys went out."""
+    keys = list(dict.fromkeys(keys))
+    size = batch_size()
+    return sum(len(chunk) for chunk in (keys[i:i + size] for i in range(0, len(keys), size))
+               if publish(task_name, *chunk))
+
+
 def dispatch_on_commit(task_name: str, *args, countdown: float | None = None) -> None:
     transaction.on_commit(lambda: publish(task_name, *args, countdown=countdown))
+
+
+class _BatchAfterCommit:
+    """One on-commit callback per task and transaction that publishes every key added to it."""
+
+    def __init__(self, task_name: str):
+        self.task_name = task_name
+        self.keys: list[int] = []
+
+    def __call__(self) -> None:
+        publish_batches(self.task_name, self.keys)
+
+
+def dispatch_batched_on_commit(task_name: str, *keys: int) -> None:
+    """Publish the keys after commit, together with every other key of this task the transaction
+    dispatches: one broker round trip per transaction instead of one per row.
+
+    A key added from a savepoint that is rolled back later still goes out; the task finds no row
+    for it (or a row already done) and does nothing, as with any duplicate.
+    """
+    if not keys:
+        return
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        open_savepoints = set(connection.savepoint_ids)
+        # Django keeps (savepoint ids at registration, callback, robust) per on-commit callback; a
+        # callback registered in this block or one around it runs when this one's work commits.
+        for savepoint_ids, callback, _robust in reversed(connection.run_on_commit):
+            if (isinstance(callback, _BatchAfterCommit) and callback.task_name == task_name
+                    and savepoint_ids <= open_savepoints):
+                callback.keys.extend(keys)
+                return
+    batch = _BatchAfterCommit(task_name)
+    batch.keys.extend(keys)
+    transaction.on_commit(batch)

@@ -233,6 +233,14 @@ class Delivery(ConcurrentTransitionMixin, models.Model):
         self.lease_until = None
         self.last_error = error
 
+    @transition(field=state, source=[D.SENDING], target=D.PENDING)
+    def release(self, *, now) -> None:
+        """A batch ran out of lease before it got to this row: nothing was sent, so the claim is undone
+        (and not counted as an attempt) and the row is due again at once."""
+        self.attempts = max(0, self.attempts - 1)
+        self.lease_until = None
+        self.next_attempt_at = now
+
     @transition(field=state, source=[D.PENDING, D.SENDING], target=D.FAILED)
     def fail(self, *, error: str) -> None:
         self.lease_until = None

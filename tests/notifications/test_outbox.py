@@ -54,7 +54,7 @@ def deliveries(kind, channel=None):
 
 
 def test_event_is_written_in_the_transaction_and_dispatched_after_commit(
-        submitted, service_user, django_capture_on_commit_callbacks):
+        submitted, service_user, django_capture_on_commit_callbacks, monkeypatch):
     review = open_review(submitted)
     # given a decision that fails validation, when it is attempted, then no event exists
     with pytest.raises(ValidationFailed):
@@ -65,7 +65,15 @@ def test_event_is_written_in_the_transaction_and_dispatched_after_commit(
     with django_capture_on_commit_callbacks() as callbacks:
         gs.gate_decide(review_id=review.pk, user=service_user, decision="go", checks=all_checks_met(review))
         assert OutboxEvent.objects.filter(kind=EventKind.GATE_DECIDED, fanned_out_at__isnull=True).count() == 1
-    assert len(callbacks) == 2  # gate decided, next gate opened
+    # then one message after commit carries both of the transaction's events (decided, next gate opened)
+    published = []
+    monkeypatch.setattr(dispatch, "publish", lambda name, *args, **kwargs: published.append((name, args)) or True)
+    for callback in callbacks:
+        callback()
+    events = OutboxEvent.objects.filter(kind__in=[EventKind.GATE_DECIDED, EventKind.GATE_OPENED],
+                                        fanned_out_at__isnull=True).order_by("pk")
+    assert published == [(dispatch.FAN_OUT_TASK, tuple(events.values_list("pk", flat=True)))]
+    assert len(published[0][1]) == 2
 
 
 def test_recipients_follow_the_domain(make_promise, seller, service_user, service_user2, legal_user, manager):
@@ -336,7 +344,7 @@ def test_an_email_sent_again_after_a_crash_has_the_message_id_of_the_first(
     def worker_killed(**kwargs):
         raise SystemExit("killed between sending and recording")
 
-    monkeypatch.setattr(delivery_module, "_delivery_finish", worker_killed)
+    monkeypatch.setattr(delivery_module, "_deliveries_finish", worker_killed)
     now = timezone.now()
     with pytest.raises(SystemExit):
         delivery_send(delivery_id=email.pk, now=now)
