@@ -34,8 +34,19 @@ def _backoff_seconds(attempts: int) -> float:
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
-# What a row's outcome changes; written for a whole batch in one UPDATE (bulk_update).
-_OUTCOME_FIELDS = ["state", "attempts", "lease_until", "next_attempt_at", "last_error", "sent_at"]
+# What a row's outcome changes: the FSM transitions set them on the rows, `_outcomes_save` writes them.
+_OUTCOME_FIELDS = ("state", "attempts", "lease_until", "next_attempt_at", "last_error", "sent_at")
+
+
+def _outcomes_save(rows: list[Delivery]) -> None:
+    """Write what the transitions changed, one UPDATE per distinct outcome: a batch's rows mostly share
+    theirs (all claimed with the same lease, all sent at the same time), so that is one statement for
+    the batch. (bulk_update's CASE per row and field costs more to build than the sends it records.)"""
+    groups: dict[tuple, list[int]] = {}
+    for row in rows:
+        groups.setdefault(tuple(getattr(row, field) for field in _OUTCOME_FIELDS), []).append(row.pk)
+    for values, pks in groups.items():
+        Delivery.objects.filter(pk__in=pks).update(**dict(zip(_OUTCOME_FIELDS, values, strict=True)))
 
 
 def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str:
@@ -68,7 +79,7 @@ def deliveries_send(*, delivery_ids: Sequence[int], now: dt.datetime | None = No
                 changed.append(delivery)
             if item is not None:
                 items.append(item)
-        Delivery.objects.bulk_update(changed, _OUTCOME_FIELDS)
+        _outcomes_save(changed)
         InboxItem.objects.bulk_create(items)
     if claimed:
         outcomes.update(_deliveries_send_claimed(claimed, lease_until=now + dt.timedelta(seconds=lease)))
@@ -117,16 +128,48 @@ def _deliveries_send_claimed(claimed: list[Delivery], *, lease_until: dt.datetim
             except Exception as exc:  # noqa: BLE001 - any other failure is worth another attempt
                 error = f"{type(exc).__name__}: {exc}"
             attempted[delivery.pk] = (delivery.attempts, error, permanent)
-    return _deliveries_finish(attempted=attempted, released=released)
+    webhooks = {d.pk: d.webhook_id for d in claimed if d.channel == Channel.WEBHOOK and d.webhook_id}
+    return _deliveries_finish(attempted=attempted, released=released, webhooks=webhooks)
 
 
-def _deliveries_finish(*, attempted: dict[int, tuple[int, str, bool]], released: dict[int, int]) -> dict[int, str]:
-    """Write the outcomes of one batch's sends, each only where this attempt still owns the row."""
+def _deliveries_finish(*, attempted: dict[int, tuple[int, str, bool]], released: dict[int, int],
+                       webhooks: dict[int, int]) -> dict[int, str]:
+    """Write the outcomes of one batch's sends, each only where this attempt still owns the row.
+    `webhooks` maps a webhook delivery to its subscription."""
     now = timezone.now()
     outcomes: dict[int, str] = {}
+    sent: dict[int, list[int]] = {}
+    for pk, (attempt, error, _permanent) in attempted.items():
+        if not error:
+            sent.setdefault(attempt, []).append(pk)
+    for attempt, pks in sent.items():
+        # Delivery.succeed for the whole batch as one conditional UPDATE (no locking read first):
+        # its source state and this attempt's number are in the WHERE, so a row another attempt took
+        # over after our lease ran out is left alone. Each statement is atomic on its own.
+        updated = Delivery.objects.filter(pk__in=pks, state=DeliveryState.SENDING, attempts=attempt).update(
+            state=DeliveryState.SENT, sent_at=now, lease_until=None, last_error="")
+        outcomes.update(dict.fromkeys(pks, "sent"))
+        if updated != len(pks):
+            taken = Delivery.objects.filter(pk__in=pks).exclude(state=DeliveryState.SENT, sent_at=now)
+            outcomes.update(dict.fromkeys(taken.values_list("pk", flat=True), "superseded"))
+    hooks_ok = {webhooks[pk] for pk, outcome in outcomes.items() if outcome == "sent" and pk in webhooks}
+    if hooks_ok:
+        # A success ends a webhook's run of failures.
+        WebhookSubscription.objects.filter(pk__in=hooks_ok, consecutive_failures__gt=0).update(
+            consecutive_failures=0)
+    rest = [pk for pk, (_attempt, error, _permanent) in attempted.items() if error] + list(released)
+    if rest:
+        outcomes.update(_deliveries_finish_one_by_one(rest, attempted=attempted, released=released, now=now))
+    return outcomes
+
+
+def _deliveries_finish_one_by_one(pks: list[int], *, attempted: dict[int, tuple[int, str, bool]],
+                                  released: dict[int, int], now: dt.datetime) -> dict[int, str]:
+    """The failed and the released rows of a batch: each its own transition under a row lock."""
+    outcomes: dict[int, str] = {}
     with transaction.atomic():
-        rows = Delivery.objects.select_for_update(of=("self",)).filter(pk__in=[*attempted, *released]).order_by("pk")
-        changed, hooks_ok = [], set()
+        rows = Delivery.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
+        changed = []
         for delivery in rows:
             attempt, error, permanent = attempted.get(delivery.pk) or (released[delivery.pk], "", False)
             if delivery.state != DeliveryState.SENDING or delivery.attempts != attempt:
@@ -138,18 +181,11 @@ def _deliveries_finish(*, attempted: dict[int, tuple[int, str, bool]], released:
                 changed.append(delivery)
                 continue
             if delivery.channel == Channel.WEBHOOK and delivery.webhook_id:
-                if error:
-                    _webhook_record_outcome(delivery.webhook_id, ok=False, error=error, now=now)
-                else:
-                    hooks_ok.add(delivery.webhook_id)
+                _webhook_failure_record(delivery.webhook_id, error=error, now=now)
             outcomes[delivery.pk] = _delivery_outcome(delivery, attempt=attempt, error=error, permanent=permanent,
                                                       now=now)
             changed.append(delivery)
-        if hooks_ok:
-            # A success ends a webhook's run of failures.
-            WebhookSubscription.objects.filter(pk__in=hooks_ok, consecutive_failures__gt=0).update(
-                consecutive_failures=0)
-        Delivery.objects.bulk_update(changed, _OUTCOME_FIELDS)
+        _outcomes_save(changed)
         dispatch_batched_on_commit(DELIVERY_TASK, *(pk for pk, outcome in outcomes.items() if outcome == "released"))
     return outcomes
 
@@ -171,13 +207,8 @@ def _delivery_outcome(delivery: Delivery, *, attempt: int, error: str, permanent
     return "retry"
 
 
-def _webhook_record_outcome(subscription_id: int, *, ok: bool, error: str, now: dt.datetime) -> None:
+def _webhook_failure_record(subscription_id: int, *, error: str, now: dt.datetime) -> None:
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription_id)
-    if ok:
-        if subscription.consecutive_failures:
-            subscription.consecutive_failures = 0
-            subscription.save(update_fields=["consecutive_failures"])
-        return
     subscription.consecutive_failures += 1
     limit = int(_conf("NOTIFICATIONS_WEBHOOK_MAX_FAILURES", 10))
     if subscription.is_active and subscription.consecutive_failures >= limit:

@@ -5,6 +5,14 @@ Both tasks take any number of primary keys (`event_fan_out(*event_ids)`, `delive
 a transaction publishes one message for all the rows it wrote (`dispatch_batched_on_commit`), not one
 per row, and a message of one key (an older message, a retry, the manager's "send again") is the
 same task.
+
+Fan-outs are coalesced further: a fan-out task takes every event waiting, so while one is queued or
+running, another message would only find its events done. A marker in the broker's Redis
+(`FAN_OUT_QUEUED_KEY`) says one is on its way; a commit that finds it publishes nothing. The task
+removes the marker when it runs out of events and then looks once more, so an event committed
+before the removal is taken by that look and one committed after it publishes again. The marker
+expires after FAN_OUT_QUEUED_SECONDS (longer than a fan-out task runs), so a message lost with a
+worker killed mid-task delays later events at most that long; the sweep is still there.
 """
 
 from __future__ import annotations
@@ -52,6 +60,52 @@ def publish_batches(task_name: str, keys: Iterable[int]) -> int:
                if publish(task_name, *chunk))
 
 
+FAN_OUT_QUEUED_KEY = "notifications:fan-out-queued"
+FAN_OUT_QUEUED_SECONDS = 30
+_redis_clients: dict[str, object] = {}
+
+
+def _broker_redis():
+    """A client of the broker's Redis (the marker lives next to the queue it speaks of), or None on
+    another broker (the embedded one of a local set-up, the tests' in-memory one): then every commit
+    publishes."""
+    url = current_app.conf.broker_url or ""
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    if url not in _redis_clients:
+        import redis
+
+        timeout = float((current_app.conf.broker_transport_options or {}).get("socket_connect_timeout", 3))
+        _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    return _redis_clients[url]
+
+
+def fan_out_wake(event_ids: Iterable[int]) -> None:
+    """After commit: make sure a fan-out task is on its way for these events."""
+    client = _broker_redis()
+    if client is not None:
+        try:
+            if not client.set(FAN_OUT_QUEUED_KEY, "1", nx=True, ex=FAN_OUT_QUEUED_SECONDS):
+                return  # one is on its way and will take these events too
+        except Exception:  # noqa: BLE001 - no marker, no harm: publish as if there were none
+            logger.debug("Fan-out marker not set", exc_info=True)
+    if not publish_batches(FAN_OUT_TASK, event_ids) and client is not None:
+        try:
+            client.delete(FAN_OUT_QUEUED_KEY)  # nothing is queued after all: the next commit publishes
+        except Exception:  # noqa: BLE001 - the broker is down: the marker expires on its own
+            logger.debug("Fan-out marker not removed", exc_info=True)
+
+
+def fan_out_done() -> None:
+    """The fan-out task found nothing more: from now on, a commit publishes again (see the module's doc)."""
+    client = _broker_redis()
+    if client is not None:
+        try:
+            client.delete(FAN_OUT_QUEUED_KEY)
+        except Exception:  # noqa: BLE001 - it expires on its own; the task's work does not depend on it
+            logger.debug("Fan-out marker not removed", exc_info=True)
+
+
 def dispatch_on_commit(task_name: str, *args, countdown: float | None = None) -> None:
     transaction.on_commit(lambda: publish(task_name, *args, countdown=countdown))
 
@@ -64,7 +118,10 @@ class _BatchAfterCommit:
         self.keys: list[int] = []
 
     def __call__(self) -> None:
-        publish_batches(self.task_name, self.keys)
+        if self.task_name == FAN_OUT_TASK:
+            fan_out_wake(self.keys)
+        else:
+            publish_batches(self.task_name, self.keys)
 
 
 def dispatch_batched_on_commit(task_name: str, *keys: int) -> None:

@@ -11,6 +11,7 @@ number of times for the same row and sends once.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -48,6 +49,21 @@ def event_fan_out(*, event_id: int, now: dt.datetime | None = None) -> list[int]
     return events_fan_out(event_ids=[event_id], now=now)
 
 
+def events_fan_out_waiting(*, batch: int, seconds: float, now: dt.datetime | None = None) -> tuple[list[int], bool]:
+    """Fan out the events waiting, oldest first, a batch per transaction, for at most about
+    `seconds`. Returns the ids of the deliveries handed to workers, and whether events may still be
+    waiting (the last batch was full when the time was up)."""
+    deadline = time.monotonic() + seconds
+    ids: list[int] = []
+    while True:
+        events, batch_ids = _events_fan_out(event_ids=(), fill_to=batch, now=now)
+        ids += batch_ids
+        if events < batch:
+            return ids, False
+        if time.monotonic() >= deadline:
+            return ids, True
+
+
 def events_fan_out(*, event_ids: Sequence[int] = (), fill_to: int = 0,
                    now: dt.datetime | None = None) -> list[int]:
     """Create the deliveries of the named events and, up to `fill_to` events in all, of the oldest
@@ -63,6 +79,10 @@ def events_fan_out(*, event_ids: Sequence[int] = (), fill_to: int = 0,
     Inbox deliveries are done right here: the inbox is this database, so the item and its sent
     delivery commit together with the fan-out, exactly once, without a task of their own.
     """
+    return _events_fan_out(event_ids=event_ids, fill_to=fill_to, now=now)[1]
+
+
+def _events_fan_out(*, event_ids: Sequence[int], fill_to: int, now: dt.datetime | None) -> tuple[int, list[int]]:
     now = now or timezone.now()
     with transaction.atomic():
         waiting = OutboxEvent.objects.select_for_update(skip_locked=True).filter(fanned_out_at__isnull=True)
@@ -71,7 +91,7 @@ def events_fan_out(*, event_ids: Sequence[int] = (), fill_to: int = 0,
             events += waiting.exclude(pk__in=[e.pk for e in events]).order_by("created_at", "id")[
                 :fill_to - len(events)]
         if not events:
-            return []
+            return 0, []
         targets = selectors.events_targets(events)
         rows = [Delivery(event=event, channel=t.channel, key=f"{event.pk}:{t.channel}:{t.target}",
                          recipient=t.user, webhook=t.webhook, address=t.address, language=t.language,
@@ -83,7 +103,7 @@ def events_fan_out(*, event_ids: Sequence[int] = (), fill_to: int = 0,
         OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(fanned_out_at=now)
         ids = [d.pk for d in rows if d.state == DeliveryState.PENDING]
         dispatch_batched_on_commit(DELIVERY_TASK, *ids)
-    return ids
+    return len(events), ids
 
 
 def inbox_deliver(delivery: Delivery, *, now: dt.datetime) -> InboxItem | None:

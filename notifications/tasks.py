@@ -15,8 +15,11 @@ from collections import Counter
 
 from celery import shared_task
 
-from . import delivery, services, sweep
+from . import delivery, dispatch, services, sweep
 from .dispatch import DELIVERY_TASK, FAN_OUT_TASK, batch_size
+
+# How long one fan-out task keeps taking batches of waiting events before it hands over.
+FAN_OUT_SECONDS = 10
 
 TASK_OPTIONS = {
     "acks_late": True,
@@ -31,8 +34,15 @@ TASK_OPTIONS = {
 
 @shared_task(name=FAN_OUT_TASK, **TASK_OPTIONS)
 def event_fan_out(*event_ids: int) -> int:
-    """Fan out the events of one transaction, and of others waiting, up to a batch."""
-    return len(services.events_fan_out(event_ids=event_ids, fill_to=batch_size()))
+    """Fan out every event waiting (the ones named, of the transactions that published this, and
+    any other), in batches. Published while no fan-out was queued or running (dispatch.fan_out_wake)."""
+    ids, more = services.events_fan_out_waiting(batch=batch_size(), seconds=FAN_OUT_SECONDS)
+    if more:
+        dispatch.publish(FAN_OUT_TASK)  # the rest in a task of its own, behind the sends just queued
+        return len(ids)
+    dispatch.fan_out_done()
+    # A commit between our last look and the marker's removal published nothing: look once more.
+    return len(ids) + len(services.events_fan_out_waiting(batch=batch_size(), seconds=FAN_OUT_SECONDS)[0])
 
 
 @shared_task(name=DELIVERY_TASK, **TASK_OPTIONS)
