@@ -16,6 +16,7 @@ import redis
 from config.celery import app
 
 DONE_KEY = "bench:reference:done"
+STARTED_KEY = "bench:reference:started"  # when the first fan-out of a backlog ran
 OPTIONS = {"acks_late": True, "reject_on_worker_lost": True}
 _client: redis.Redis | None = None
 
@@ -29,6 +30,7 @@ def _redis() -> redis.Redis:
 
 @app.task(name="bench.reference.fan_out", **OPTIONS)
 def reference_fan_out(number: int) -> None:
+    _redis().setnx(STARTED_KEY, repr(time.time()))
     for channel in ("inbox", "email"):
         app.send_task("bench.reference.send", args=(number, channel))
 

@@ -8,7 +8,10 @@ run it prints:
 - **reference** (one worker): a no-op task that fans out and makes two no-op sends on the same
   Redis (bench/_notification_reference.py), N of them published as fast as one process can;
 - **one worker**: a burst of N real events, events/s and deliveries/s from the first commit to the
-  last delivery, and its ratio to the reference (the goal: >= 0.5);
+  last delivery, and its ratio to the reference (the goal: >= 0.5). A burst is committed by one
+  process; when the workers keep up, this is that process's pace, so
+- **backlog** (one worker): N events (and N reference fan-outs) queued while no worker runs, then
+  drained by one: the worker's capacity, from its first fan-out to the last delivery, and the ratio;
 - **two workers**: a burst of --burst events: the time from the first commit until every one is
   delivered (the goal: <= 10 s) and the commit-to-delivered latency p50 / p95;
 - **paced** (two workers): events at a steady rate below capacity, commit-to-delivered p50 / p95.
@@ -76,6 +79,8 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=1000, help="events of the two-worker burst")
     parser.add_argument("--paced", type=int, default=50, help="events in the paced stream (0: none)")
     parser.add_argument("--rate", type=float, default=5.0, help="events per second of the paced stream")
+    parser.add_argument("--no-backlog", dest="backlog", action="store_false",
+                        help="skip the backlog runs (events queued while no worker runs, then drained by one)")
     args = parser.parse_args()
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not broker.startswith("redis://") or "postgres" not in os.environ.get("DATABASE_URL", ""):
@@ -175,12 +180,47 @@ def main() -> None:
             last = max(float(value) for value in client.hvals(DONE_KEY))
             return {"events": count, "seconds": last - first, "produced": produced}
 
+        def reference_backlog(count: int) -> dict:
+            """The reference's messages queued while no worker runs, then drained by one."""
+            from bench._notification_reference import DONE_KEY, STARTED_KEY
+
+            client.delete(DONE_KEY, STARTED_KEY)
+            for number in range(count):
+                app.send_task("bench.reference.fan_out", args=(number,))
+            drainer = Workers(db_name, 1)
+            try:
+                deadline = time.monotonic() + 600
+                while client.hlen(DONE_KEY) < 2 * count:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("timed out: the reference tasks did not finish")
+                    time.sleep(0.05)
+            finally:
+                drainer.stop()
+            started = float(client.get(STARTED_KEY))
+            return {"events": count, "seconds": max(float(v) for v in client.hvals(DONE_KEY)) - started}
+
+        def backlog(count: int) -> dict:
+            """N events committed while no worker runs, then drained by one: the worker's capacity,
+            without the committing process's pace in it."""
+            committed = dict(record_one() for _ in range(count))
+            drainer = Workers(db_name, 1)
+            try:
+                wait_delivered(list(committed))
+            finally:
+                drainer.stop()
+            started = min(OutboxEvent.objects.filter(pk__in=committed).values_list("fanned_out_at", flat=True))
+            last = max(delivered_at(committed).values())
+            return {"events": count, "seconds": last - started.timestamp()}
+
         load_before = os.getloadavg()
         workers = Workers(db_name, 1)
         warm_up()
         ref = reference(args.events)
         one = burst(args.events)
         workers.stop()
+        workers = None
+        ref_backlog = reference_backlog(args.events) if args.backlog else None
+        one_backlog = backlog(args.events) if args.backlog else None
 
         workers = Workers(db_name, 2)
         warm_up()
@@ -210,6 +250,12 @@ def main() -> None:
               f"({one['deliveries'] / one['seconds']:.1f} deliveries/s; committed in {one['produced']:.2f} s), "
               f"commit-to-delivered p50 {one['p50'] * 1000:.0f} ms, p95 {one['p95'] * 1000:.0f} ms")
         print(f"ratio      pipeline / reference, 1 worker: {one_rate / ref_rate:.3f}  (goal >= 0.5)")
+        if ref_backlog and one_backlog:
+            ref_capacity = ref_backlog["events"] / ref_backlog["seconds"]
+            capacity = one_backlog["events"] / one_backlog["seconds"]
+            print(f"backlog    1 worker, {args.events} queued while no worker ran, drained: reference "
+                  f"{ref_capacity:.1f} events/s, pipeline {capacity:.1f} events/s ({2 * capacity:.1f} deliveries/s); "
+                  f"ratio {capacity / ref_capacity:.3f}")
         print(f"burst      2 workers, {two['events']} events: all delivered {two['seconds']:.2f} s after the first "
               f"commit (goal <= 10 s; committed in {two['produced']:.2f} s), commit-to-delivered "
               f"p50 {two['p50'] * 1000:.0f} ms, p95 {two['p95'] * 1000:.0f} ms, max {two['max'] * 1000:.0f} ms")

@@ -58,9 +58,10 @@ def deliveries_send(*, delivery_ids: Sequence[int], now: dt.datetime | None = No
     """Send each of the deliveries once; returns what happened to each.
 
     The rows are claimed with a lease in one short transaction (FOR UPDATE SKIP LOCKED: a row
-    another worker is claiming or finishing right now is theirs), sent outside it (a slow receiver
-    holds no lock; the e-mails share one connection), and the outcomes are written in a second
-    transaction, each only if this attempt still owns its row.
+    another worker is claiming or finishing right now is theirs) and sent outside it (a slow
+    receiver holds no lock; the e-mails share one connection). Each outcome is written only if this
+    attempt still owns its row: a success by one UPDATE right after its send, failures together at
+    the end.
     """
     now = now or timezone.now()
     lease = float(_conf("NOTIFICATIONS_LEASE_SECONDS", 120))
@@ -108,70 +109,60 @@ def _delivery_claim(delivery: Delivery, *, now: dt.datetime, lease: float) -> tu
 
 
 def _deliveries_send_claimed(claimed: list[Delivery], *, lease_until: dt.datetime) -> dict[int, str]:
-    """Send the claimed rows while the lease lasts; a row the lease cannot cover any more (a slow
-    receiver held up the batch) is released unsent, for a new task."""
+    """Send the claimed rows while the lease lasts, recording each success at once; a row the lease
+    cannot cover any more (a slow receiver held up the batch) is released unsent, for a new task."""
     # The longest a single send may take: past lease_until minus this, another worker could take
     # the next row over while it is still being sent.
     longest = max(float(_conf("EMAIL_TIMEOUT", None) or 30), float(_conf("NOTIFICATIONS_WEBHOOK_TIMEOUT", 5)))
-    attempted: dict[int, tuple[int, str, bool]] = {}
+    outcomes: dict[int, str] = {}
+    failed: dict[int, tuple[int, str, bool]] = {}
     released: dict[int, int] = {}
+    hooks_ok: set[int] = set()
     with channels.Sender() as sender:
         for delivery in claimed:
-            if attempted and timezone.now() + dt.timedelta(seconds=longest) >= lease_until:
+            if (outcomes or failed) and timezone.now() + dt.timedelta(seconds=longest) >= lease_until:
                 released[delivery.pk] = delivery.attempts
                 continue
-            error, permanent = "", False
             try:
                 sender.send(delivery)
             except channels.PermanentFailure as exc:
-                error, permanent = str(exc), True
+                failed[delivery.pk] = (delivery.attempts, str(exc), True)
+                continue
             except Exception as exc:  # noqa: BLE001 - any other failure is worth another attempt
-                error = f"{type(exc).__name__}: {exc}"
-            attempted[delivery.pk] = (delivery.attempts, error, permanent)
-    webhooks = {d.pk: d.webhook_id for d in claimed if d.channel == Channel.WEBHOOK and d.webhook_id}
-    return _deliveries_finish(attempted=attempted, released=released, webhooks=webhooks)
-
-
-def _deliveries_finish(*, attempted: dict[int, tuple[int, str, bool]], released: dict[int, int],
-                       webhooks: dict[int, int]) -> dict[int, str]:
-    """Write the outcomes of one batch's sends, each only where this attempt still owns the row.
-    `webhooks` maps a webhook delivery to its subscription."""
-    now = timezone.now()
-    outcomes: dict[int, str] = {}
-    sent: dict[int, list[int]] = {}
-    for pk, (attempt, error, _permanent) in attempted.items():
-        if not error:
-            sent.setdefault(attempt, []).append(pk)
-    for attempt, pks in sent.items():
-        # Delivery.succeed for the whole batch as one conditional UPDATE (no locking read first):
-        # its source state and this attempt's number are in the WHERE, so a row another attempt took
-        # over after our lease ran out is left alone. Each statement is atomic on its own.
-        updated = Delivery.objects.filter(pk__in=pks, state=DeliveryState.SENDING, attempts=attempt).update(
-            state=DeliveryState.SENT, sent_at=now, lease_until=None, last_error="")
-        outcomes.update(dict.fromkeys(pks, "sent"))
-        if updated != len(pks):
-            taken = Delivery.objects.filter(pk__in=pks).exclude(state=DeliveryState.SENT, sent_at=now)
-            outcomes.update(dict.fromkeys(taken.values_list("pk", flat=True), "superseded"))
-    hooks_ok = {webhooks[pk] for pk, outcome in outcomes.items() if outcome == "sent" and pk in webhooks}
+                failed[delivery.pk] = (delivery.attempts, f"{type(exc).__name__}: {exc}", False)
+                continue
+            # Recorded before the next send, not once for the batch: a worker killed in the middle of
+            # a batch sends again only the one message it had in flight.
+            outcomes[delivery.pk] = _delivery_sent_record(delivery, now=timezone.now())
+            if outcomes[delivery.pk] == "sent" and delivery.channel == Channel.WEBHOOK and delivery.webhook_id:
+                hooks_ok.add(delivery.webhook_id)
     if hooks_ok:
         # A success ends a webhook's run of failures.
-        WebhookSubscription.objects.filter(pk__in=hooks_ok, consecutive_failures__gt=0).update(
-            consecutive_failures=0)
-    rest = [pk for pk, (_attempt, error, _permanent) in attempted.items() if error] + list(released)
-    if rest:
-        outcomes.update(_deliveries_finish_one_by_one(rest, attempted=attempted, released=released, now=now))
+        WebhookSubscription.objects.filter(pk__in=hooks_ok, consecutive_failures__gt=0).update(consecutive_failures=0)
+    if failed or released:
+        outcomes.update(_deliveries_finish(failed=failed, released=released))
     return outcomes
 
 
-def _deliveries_finish_one_by_one(pks: list[int], *, attempted: dict[int, tuple[int, str, bool]],
-                                  released: dict[int, int], now: dt.datetime) -> dict[int, str]:
-    """The failed and the released rows of a batch: each its own transition under a row lock."""
+def _delivery_sent_record(delivery: Delivery, *, now: dt.datetime) -> str:
+    """Delivery.succeed as one conditional UPDATE, without a locking read first: the transition's
+    source state and this attempt's number are in the WHERE, so a row another attempt took over
+    after our lease ran out is left alone."""
+    updated = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING, attempts=delivery.attempts).update(
+        state=DeliveryState.SENT, sent_at=now, lease_until=None, last_error="")
+    return "sent" if updated else "superseded"
+
+
+def _deliveries_finish(*, failed: dict[int, tuple[int, str, bool]], released: dict[int, int]) -> dict[int, str]:
+    """The failed and the released rows of a batch: each its transition under a row lock, written
+    only where this attempt still owns the row."""
+    now = timezone.now()
     outcomes: dict[int, str] = {}
     with transaction.atomic():
-        rows = Delivery.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
+        rows = Delivery.objects.select_for_update(of=("self",)).filter(pk__in=[*failed, *released]).order_by("pk")
         changed = []
         for delivery in rows:
-            attempt, error, permanent = attempted.get(delivery.pk) or (released[delivery.pk], "", False)
+            attempt, error, permanent = failed.get(delivery.pk) or (released[delivery.pk], "", False)
             if delivery.state != DeliveryState.SENDING or delivery.attempts != attempt:
                 outcomes[delivery.pk] = "superseded"  # our lease ran out and another attempt took over
                 continue

@@ -341,10 +341,10 @@ def test_an_email_sent_again_after_a_crash_has_the_message_id_of_the_first(
     email = deliveries(EventKind.GATE_DECIDED, Channel.EMAIL).get()
     mail.outbox.clear()
 
-    def worker_killed(**kwargs):
+    def worker_killed(*args, **kwargs):
         raise SystemExit("killed between sending and recording")
 
-    monkeypatch.setattr(delivery_module, "_deliveries_finish", worker_killed)
+    monkeypatch.setattr(delivery_module, "_delivery_sent_record", worker_killed)
     now = timezone.now()
     with pytest.raises(SystemExit):
         delivery_send(delivery_id=email.pk, now=now)
