@@ -3,9 +3,9 @@
 An `OutboxEvent` is written in the transaction of the change that caused it, by the domain app
 that made the change: it says who receives the event (`recipients`) and carries everything the
 messages show (`payload`), so this app never reads another app's tables. After commit a task
-fans it out into one `Delivery` per recipient and channel (unique key: event, channel, target),
-and each delivery is sent by its own idempotent task. Rows, not broker messages, are the source
-of truth: a lost message only delays a delivery until the sweep re-dispatches it.
+fans the waiting events out in batches into one `Delivery` per recipient and channel (unique key:
+event, channel, target), and a task per batch sends them, each row once. Rows, not broker messages,
+are the source of truth: a lost message only delays a delivery until the sweep re-dispatches it.
 
 Duplicates: at least once, never silently twice. A worker that dies after the mail server or the
 webhook receiver accepted a message but before the row is marked sent leaves the row `sending`;

@@ -73,8 +73,7 @@ def events_fan_out(*, event_ids: Sequence[int] = (), fill_to: int = 0,
     Events are claimed with FOR UPDATE SKIP LOCKED: one another worker is fanning out right now is
     theirs (if that worker dies, its transaction rolls back and the event waits for the next
     fan-out or the sweep), and one already fanned out is left alone, so running this twice creates
-    nothing twice. Filling the batch with waiting events lets one task do the work of a burst's
-    messages; those messages then find their events done.
+    nothing twice.
 
     Inbox deliveries are done right here: the inbox is this database, so the item and its sent
     delivery commit together with the fan-out, exactly once, without a task of their own.
