@@ -13,7 +13,8 @@ run it prints:
 - **backlog** (one worker): N events (and N reference fan-outs) queued while no worker runs, then
   drained by one: the worker's capacity, from its first fan-out to the last delivery, and the ratio;
 - **two workers**: a burst of --burst events: the time from the first commit until every one is
-  delivered (the goal: <= 10 s) and the commit-to-delivered latency p50 / p95;
+  delivered (the goal: <= 10 s) and the commit-to-delivered latency p50 / p95; and the same number
+  queued while no worker runs, then drained by two (delivery alone, without the commits' pace);
 - **paced** (two workers): events at a steady rate below capacity, commit-to-delivered p50 / p95.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sqg_bench_notifications \
@@ -200,18 +201,21 @@ def main() -> None:
             started = float(client.get(STARTED_KEY))
             return {"events": count, "seconds": max(float(v) for v in client.hvals(DONE_KEY)) - started}
 
-        def backlog(count: int) -> dict:
-            """N events committed while no worker runs, then drained by one: the worker's capacity,
-            without the committing process's pace in it."""
+        def backlog(count: int, workers: int = 1) -> dict:
+            """N events committed while no worker runs, then drained: the workers' capacity, without
+            the committing process's pace in it."""
             committed = dict(record_one() for _ in range(count))
-            drainer = Workers(db_name, 1)
+            drainer = Workers(db_name, workers)
             try:
                 wait_delivered(list(committed))
             finally:
                 drainer.stop()
             started = min(OutboxEvent.objects.filter(pk__in=committed).values_list("fanned_out_at", flat=True))
-            last = max(delivered_at(committed).values())
-            return {"events": count, "seconds": last - started.timestamp()}
+            done = delivered_at(committed)
+            last = max(done.values())
+            lat = [done[i] - started.timestamp() for i in committed]
+            return {"events": count, "seconds": last - started.timestamp(), "p50": percentile(lat, 0.5),
+                    "p95": percentile(lat, 0.95)}
 
         load_before = os.getloadavg()
         workers = Workers(db_name, 1)
@@ -223,6 +227,7 @@ def main() -> None:
         ref_backlog = reference_backlog(args.events) if args.backlog else None
         one_backlog = backlog(args.events) if args.backlog else None
 
+        two_backlog = backlog(args.burst, workers=2) if args.backlog else None
         workers = Workers(db_name, 2)
         warm_up()
         two = burst(args.burst)
@@ -261,6 +266,10 @@ def main() -> None:
               f"commit (goal <= 10 s; committed in {two['produced']:.2f} s, the last delivery "
               f"{two['after_last_commit'] * 1000:.0f} ms after the last commit), commit-to-delivered "
               f"p50 {two['p50'] * 1000:.0f} ms, p95 {two['p95'] * 1000:.0f} ms, max {two['max'] * 1000:.0f} ms")
+        if two_backlog:
+            print(f"backlog    2 workers, {args.burst} events queued while no worker ran: all delivered "
+                  f"{two_backlog['seconds']:.2f} s after the first fan-out, delivered p50 {two_backlog['p50']:.2f} s, "
+                  f"p95 {two_backlog['p95']:.2f} s after it")
         if paced_lat:
             print(f"paced      2 workers, {args.paced} events at {args.rate:g}/s: commit-to-delivered "
                   f"p50 {percentile(paced_lat, 0.5) * 1000:.0f} ms, p95 {percentile(paced_lat, 0.95) * 1000:.0f} ms, "
