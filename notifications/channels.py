@@ -97,12 +97,49 @@ def render(delivery: Delivery, *, body: bool = False, summary: bool = False) -> 
 
 
 def send(delivery: Delivery) -> None:
-    if delivery.channel == Channel.EMAIL:
-        email_send(delivery, render(delivery, body=True))
-    elif delivery.channel == Channel.WEBHOOK:
-        webhook_post(delivery, render(delivery))
-    else:
-        raise PermanentFailure(f"Channel {delivery.channel!r} is not sent from here.")
+    with Sender() as sender:
+        sender.send(delivery)
+
+
+class Sender:
+    """Sends deliveries on their channels. The e-mails of one batch share one connection to the mail
+    server (opened on the first, closed at the end); a connection that failed is not reused."""
+
+    def __init__(self):
+        self._mail = None
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def send(self, delivery: Delivery) -> None:
+        if delivery.channel == Channel.EMAIL:
+            message = render(delivery, body=True)
+            try:
+                if self._mail is None:
+                    self._mail = get_connection(fail_silently=False)
+                    # Opened here, or every send_messages() would open and close a connection of its own.
+                    self._mail.open()
+                email_send(delivery, message, connection=self._mail)
+            except PermanentFailure:
+                raise
+            except Exception:
+                self.close()
+                raise
+        elif delivery.channel == Channel.WEBHOOK:
+            webhook_post(delivery, render(delivery))
+        else:
+            raise PermanentFailure(f"Channel {delivery.channel!r} is not sent from here.")
+
+    def close(self) -> None:
+        if self._mail is not None:
+            connection, self._mail = self._mail, None
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection must not hide the send's outcome
+                pass
 
 
 def message_id(delivery: Delivery) -> str:
@@ -112,13 +149,13 @@ def message_id(delivery: Delivery) -> str:
     return f"<{digest}@{settings.NOTIFICATIONS_MESSAGE_ID_DOMAIN}>"
 
 
-def email_send(delivery: Delivery, message: Message) -> None:
+def email_send(delivery: Delivery, message: Message, *, connection=None) -> None:
     if not delivery.address:
         raise PermanentFailure("No email address.")
     email = EmailMessage(
         subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL, to=[delivery.address],
         headers={"Message-ID": message_id(delivery), "X-SQG-Delivery": delivery.key},
-        connection=get_connection(fail_silently=False),
+        connection=connection or get_connection(fail_silently=False),
     )
     email.send()
 

@@ -3,9 +3,9 @@
 An `OutboxEvent` is written in the transaction of the change that caused it, by the domain app
 that made the change: it says who receives the event (`recipients`) and carries everything the
 messages show (`payload`), so this app never reads another app's tables. After commit a task
-fans it out into one `Delivery` per recipient and channel (unique key: event, channel, target),
-and each delivery is sent by its own idempotent task. Rows, not broker messages, are the source
-of truth: a lost message only delays a delivery until the sweep re-dispatches it.
+fans the waiting events out in batches into one `Delivery` per recipient and channel (unique key:
+event, channel, target), and a task per batch sends them, each row once. Rows, not broker messages,
+are the source of truth: a lost message only delays a delivery until the sweep re-dispatches it.
 
 Duplicates: at least once, never silently twice. A worker that dies after the mail server or the
 webhook receiver accepted a message but before the row is marked sent leaves the row `sending`;
@@ -237,6 +237,14 @@ class Delivery(ConcurrentTransitionMixin, models.Model):
         self.next_attempt_at = next_attempt_at
         self.lease_until = None
         self.last_error = error
+
+    @transition(field=state, source=[D.SENDING], target=D.PENDING)
+    def release(self, *, now) -> None:
+        """A batch ran out of lease before it got to this row: nothing was sent, so the claim is undone
+        (and not counted as an attempt) and the row is due again at once."""
+        self.attempts = max(0, self.attempts - 1)
+        self.lease_until = None
+        self.next_attempt_at = now
 
     @transition(field=state, source=[D.PENDING, D.SENDING], target=D.FAILED)
     def fail(self, *, error: str) -> None:

@@ -3,11 +3,12 @@ the inbox and the webhooks of a user."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from .models import (
     Channel,
@@ -49,46 +50,85 @@ class Target:
 def event_recipients(event: OutboxEvent) -> list:
     """The active users the event's recipients name (teams resolved to their members); never the
     person whose action caused it."""
-    recipients = Recipients.from_json(event.recipients)
-    if not recipients.users_named:
-        return []
-    condition = (Q(pk__in=recipients.user_ids) | Q(groups__id__in=recipients.team_ids)
-                 | Q(groups__name__in=recipients.group_names))
-    User = get_user_model()
-    ids = User.objects.filter(condition, is_active=True)
-    if recipients.exclude_actor and event.actor_id:
-        ids = ids.exclude(pk=event.actor_id)
-    return list(User.objects.filter(pk__in=ids.values("pk")).select_related("notification_profile").order_by("pk"))
+    return events_recipients([event])[event.pk]
+
+
+def events_recipients(events: Sequence[OutboxEvent]) -> dict[int, list]:
+    """Per event, its recipients (as `event_recipients`), for any number of events in one query."""
+    named = {event.pk: Recipients.from_json(event.recipients) for event in events}
+    result: dict[int, list] = {event.pk: [] for event in events}
+    wanted = [recipients for recipients in named.values() if recipients.users_named]
+    if not wanted:
+        return result
+    user_ids = {pk for recipients in wanted for pk in recipients.user_ids}
+    team_ids = {pk for recipients in wanted for pk in recipients.team_ids}
+    group_names = {name for recipients in wanted for name in recipients.group_names}
+    # One row per user and group of theirs that the filter's join kept: the F() reuses that join, so
+    # each row tells which of the named teams or groups the user is in.
+    rows = (get_user_model().objects
+            .filter(Q(pk__in=user_ids) | Q(groups__id__in=team_ids) | Q(groups__name__in=group_names),
+                    is_active=True)
+            .annotate(via_group_id=F("groups__id"), via_group_name=F("groups__name"))
+            .select_related("notification_profile").order_by("pk"))
+    users: dict[int, object] = {}
+    groups: dict[int, tuple[set[int], set[str]]] = {}
+    for row in rows:
+        users.setdefault(row.pk, row)
+        ids, names = groups.setdefault(row.pk, (set(), set()))
+        if row.via_group_id is not None:
+            ids.add(row.via_group_id)
+            names.add(row.via_group_name)
+    for event in events:
+        recipients = named[event.pk]
+        if not recipients.users_named:
+            continue
+        skip = event.actor_id if recipients.exclude_actor else None
+        result[event.pk] = [
+            user for pk, user in users.items()
+            if pk != skip and (pk in recipients.user_ids or groups[pk][0] & set(recipients.team_ids)
+                               or groups[pk][1] & set(recipients.group_names))]
+    return result
 
 
 def event_targets(event: OutboxEvent) -> list[Target]:
     """One target per recipient and channel they want for this kind: a fixed number of queries."""
-    targets = []
-    customer = Recipients.from_json(event.recipients).customer
-    if customer is not None and customer.email:
-        targets.append(Target(Channel.EMAIL, customer.key, address=customer.email, language=customer.language))
-    users = event_recipients(event)
-    if not users:
-        return targets
-    prefs = {(p.user_id, p.channel): p.enabled
-             for p in ChannelPreference.objects.filter(user__in=users, kind=event.kind)}
-    hooks: dict[int, list[WebhookSubscription]] = {}
-    for hook in WebhookSubscription.objects.filter(user__in=users, is_active=True).order_by("pk"):
-        hooks.setdefault(hook.user_id, []).append(hook)
-    for user in users:
-        def wants(channel, user=user):
-            return prefs.get((user.pk, channel), channel_default(event.kind, channel))
+    return events_targets([event])[event.pk]
 
-        language = _language_of(user)
-        if wants(Channel.INBOX):
-            targets.append(Target(Channel.INBOX, f"user:{user.pk}", user=user, language=language))
-        if user.email and wants(Channel.EMAIL):
-            targets.append(Target(Channel.EMAIL, f"user:{user.pk}", user=user, address=user.email,
-                                  language=language))
-        if wants(Channel.WEBHOOK):
-            targets.extend(Target(Channel.WEBHOOK, f"hook:{hook.pk}", user=user, webhook=hook, language=language)
-                           for hook in hooks.get(user.pk, []) if hook.wants(event.kind))
-    return targets
+
+def events_targets(events: Sequence[OutboxEvent]) -> dict[int, list[Target]]:
+    """Per event, its targets (as `event_targets`): three queries for any number of events."""
+    recipients_of = events_recipients(events)
+    user_ids = {user.pk for users in recipients_of.values() for user in users}
+    prefs: dict[tuple[int, str, str], bool] = {}
+    hooks: dict[int, list[WebhookSubscription]] = {}
+    if user_ids:
+        kinds = {event.kind for event in events}
+        prefs = {(p.user_id, p.kind, p.channel): p.enabled
+                 for p in ChannelPreference.objects.filter(user_id__in=user_ids, kind__in=kinds)}
+        for hook in WebhookSubscription.objects.filter(user_id__in=user_ids, is_active=True).order_by("pk"):
+            hooks.setdefault(hook.user_id, []).append(hook)
+    result = {}
+    for event in events:
+        targets = []
+        customer = Recipients.from_json(event.recipients).customer
+        if customer is not None and customer.email:
+            targets.append(Target(Channel.EMAIL, customer.key, address=customer.email, language=customer.language))
+        for user in recipients_of[event.pk]:
+            def wants(channel, user=user, kind=event.kind):
+                return prefs.get((user.pk, kind, channel), channel_default(kind, channel))
+
+            language = _language_of(user)
+            if wants(Channel.INBOX):
+                targets.append(Target(Channel.INBOX, f"user:{user.pk}", user=user, language=language))
+            if user.email and wants(Channel.EMAIL):
+                targets.append(Target(Channel.EMAIL, f"user:{user.pk}", user=user, address=user.email,
+                                      language=language))
+            if wants(Channel.WEBHOOK):
+                targets.extend(Target(Channel.WEBHOOK, f"hook:{hook.pk}", user=user, webhook=hook,
+                                      language=language)
+                               for hook in hooks.get(user.pk, []) if hook.wants(event.kind))
+        result[event.pk] = targets
+    return result
 
 
 def _language_of(user) -> str:

@@ -11,6 +11,7 @@ number of times for the same row and sends once.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import channels, selectors
-from .dispatch import DELIVERY_TASK, FAN_OUT_TASK, dispatch_on_commit
+from .dispatch import DELIVERY_TASK, FAN_OUT_TASK, dispatch_batched_on_commit
 from .models import Channel, Delivery, DeliveryState, EventKind, InboxItem, OutboxEvent
 from .recipients import Recipients
 
@@ -38,7 +39,8 @@ def event_record(*, kind: EventKind, recipients: Recipients, payload: dict, subj
               "payload": payload, "created_at": now or timezone.now()}
     event, created = OutboxEvent.objects.get_or_create(key=key, defaults=fields)
     if created:
-        dispatch_on_commit(FAN_OUT_TASK, event.pk)
+        # One message for all the events of the transaction (a decision records two or three).
+        dispatch_batched_on_commit(FAN_OUT_TASK, event.pk)
     return event, created
 
 
@@ -76,38 +78,69 @@ def events_record(events: Sequence[NewEvent]) -> list[OutboxEvent]:
         for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
             row.pk = pk
             row._state.adding = False
-    dispatch_on_commit(FAN_OUT_TASK, *(row.pk for row in rows))
+    dispatch_batched_on_commit(FAN_OUT_TASK, *(row.pk for row in rows))
     return rows
 
 
 def event_fan_out(*, event_id: int, now: dt.datetime | None = None) -> list[int]:
-    """Create the event's deliveries (once) and dispatch the outgoing ones after commit.
+    """Fan out one event (once); returns the ids of its deliveries handed to workers."""
+    return events_fan_out(event_ids=[event_id], now=now)
+
+
+def events_fan_out_waiting(*, batch: int, seconds: float, now: dt.datetime | None = None) -> tuple[list[int], bool]:
+    """Fan out the events waiting, oldest first, a batch per transaction, for at most about
+    `seconds`. Returns the ids of the deliveries handed to workers, and whether events may still be
+    waiting (the last batch was full when the time was up)."""
+    deadline = time.monotonic() + seconds
+    ids: list[int] = []
+    while True:
+        events, batch_ids = _events_fan_out(event_ids=(), fill_to=batch, now=now)
+        ids += batch_ids
+        if events < batch:
+            return ids, False
+        if time.monotonic() >= deadline:
+            return ids, True
+
+
+def events_fan_out(*, event_ids: Sequence[int] = (), fill_to: int = 0,
+                   now: dt.datetime | None = None) -> list[int]:
+    """Create the deliveries of the named events and, up to `fill_to` events in all, of the oldest
+    others still waiting, in one transaction; dispatch the outgoing ones after commit in one message
+    per batch. Returns the ids of the deliveries handed to workers.
+
+    Events are claimed with FOR UPDATE SKIP LOCKED: one another worker is fanning out right now is
+    theirs (if that worker dies, its transaction rolls back and the event waits for the next
+    fan-out or the sweep), and one already fanned out is left alone, so running this twice creates
+    nothing twice.
 
     Inbox deliveries are done right here: the inbox is this database, so the item and its sent
     delivery commit together with the fan-out, exactly once, without a task of their own.
-    Returns the ids of the deliveries handed to workers.
     """
+    return _events_fan_out(event_ids=event_ids, fill_to=fill_to, now=now)[1]
+
+
+def _events_fan_out(*, event_ids: Sequence[int], fill_to: int, now: dt.datetime | None) -> tuple[int, list[int]]:
     now = now or timezone.now()
     with transaction.atomic():
-        event = OutboxEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None or event.fanned_out_at is not None:
-            return []  # the row lock makes a second fan-out of the same event find it done
+        waiting = OutboxEvent.objects.select_for_update(skip_locked=True).filter(fanned_out_at__isnull=True)
+        events = list(waiting.filter(pk__in=event_ids).order_by("created_at", "id")) if event_ids else []
+        if len(events) < fill_to:
+            events += waiting.exclude(pk__in=[e.pk for e in events]).order_by("created_at", "id")[
+                :fill_to - len(events)]
+        if not events:
+            return 0, []
+        targets = selectors.events_targets(events)
         rows = [Delivery(event=event, channel=t.channel, key=f"{event.pk}:{t.channel}:{t.target}",
                          recipient=t.user, webhook=t.webhook, address=t.address, language=t.language,
                          next_attempt_at=now, created_at=now)
-                for t in selectors.event_targets(event)]
-        items = []
-        for delivery in rows:
-            if delivery.channel == Channel.INBOX:
-                items.append(inbox_deliver(delivery, now=now))
+                for event in events for t in targets[event.pk]]
+        items = [inbox_deliver(delivery, now=now) for delivery in rows if delivery.channel == Channel.INBOX]
         Delivery.objects.bulk_create(rows)
         InboxItem.objects.bulk_create([item for item in items if item is not None])
-        event.fanned_out_at = now
-        event.save(update_fields=["fanned_out_at"])
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(fanned_out_at=now)
         ids = [d.pk for d in rows if d.state == DeliveryState.PENDING]
-        for pk in ids:
-            dispatch_on_commit(DELIVERY_TASK, pk)
-    return ids
+        dispatch_batched_on_commit(DELIVERY_TASK, *ids)
+    return len(events), ids
 
 
 def inbox_deliver(delivery: Delivery, *, now: dt.datetime) -> InboxItem | None:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from .dispatch import DELIVERY_TASK, FAN_OUT_TASK, publish
+from .dispatch import DELIVERY_TASK, FAN_OUT_TASK, publish_batches
 from .models import Delivery, DeliveryState, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -32,8 +32,8 @@ def outbox_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> dict[st
                                 | Q(state=DeliveryState.SENDING, lease_until__lte=now))
         .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
     )
-    published = sum(publish(FAN_OUT_TASK, pk) for pk in event_ids)
-    published += sum(publish(DELIVERY_TASK, pk) for pk in delivery_ids)
+    # In batches, as the services publish: a sweep after a long outage re-dispatches thousands.
+    published = publish_batches(FAN_OUT_TASK, event_ids) + publish_batches(DELIVERY_TASK, delivery_ids)
     if event_ids or delivery_ids:
         logger.info("Outbox sweep: %s events, %s deliveries re-dispatched (%s published).",
                     len(event_ids), len(delivery_ids), published)
