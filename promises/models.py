@@ -9,11 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from core.models import AppendOnlyModel
+from core.models import AppendOnlyModel, in_active_language
 
 from .trail_chain import GENESIS, chain_hash
 
@@ -71,8 +71,10 @@ class Customer(models.Model):
 
 class PromiseCategory(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
+    name_de = models.CharField(_("name (German)"), max_length=120, blank=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
+    description_de = models.TextField(_("description (German)"), blank=True)
     interim_notice_days = models.PositiveSmallIntegerField(
         _("interim notice after (days)"),
         default=5,
@@ -86,7 +88,15 @@ class PromiseCategory(models.Model):
         verbose_name_plural = _("promise categories")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return in_active_language(self.name, self.name_de)
+
+    @property
+    def display_description(self) -> str:
+        return in_active_language(self.description, self.description_de)
 
 
 class MetricDirection(models.TextChoices):
@@ -126,10 +136,7 @@ class Metric(models.Model):
 
     @property
     def display_name(self) -> str:
-        """The name in the active language (German where one is kept, else English)."""
-        if self.name_de and translation.get_language() == "de":
-            return self.name_de
-        return self.name
+        return in_active_language(self.name, self.name_de)
 
     def allows(self, comparison: str) -> bool:
         """A comparison points the way the metric improves: at most a value where lower is better,
