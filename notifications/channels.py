@@ -75,7 +75,9 @@ def _context(delivery: Delivery) -> dict:
         "date": payload.get("week_ending", ""),
     }
     return {"event": event, "kind": event.kind, "payload": payload, "recipient": delivery.recipient,
-            "site_url": site, "link": link, "values": values}
+            "site_url": site, "link": link, "values": values,
+            "company": {"name": settings.COMPANY_NAME, "email": settings.COMPANY_CONTACT_EMAIL,
+                        "phone": settings.COMPANY_CONTACT_PHONE}}
 
 
 def render(delivery: Delivery, *, body: bool = False, summary: bool = False) -> Message:
