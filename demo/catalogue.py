@@ -154,6 +154,8 @@ LOWER, HIGHER = MetricDirection.LOWER_IS_BETTER, MetricDirection.HIGHER_IS_BETTE
 K = MetricKind
 
 # The metric catalogue: (English name, German name, unit, direction, kind, category slugs).
+# Units that are words have a German copy; symbols (h, s, %, min) read the same.
+UNITS_DE = {"working days": "Arbeitstage", "visits": "Besuche", "score 1–5": "Punkte 1–5", "count": "Anzahl"}
 METRICS = [
     ("response time", "Reaktionszeit", "h", LOWER, K.WORKING_HOURS, ["on-site-service-response"]),
     ("lead time", "Lieferzeit", "working days", LOWER, K.CALENDAR_DAYS, ["delivery-lead-time"]),
@@ -171,7 +173,8 @@ def seed_metrics(*, manager, categories: dict[str, PromiseCategory], clock: Demo
     metrics = {}
     for name, name_de, unit, direction, kind, slugs in METRICS:
         metrics[name] = Metric.objects.filter(name=name).first() or clock.call(
-            metric_create, user=manager, name=name, name_de=name_de, unit=unit, direction=direction, kind=kind,
+            metric_create, user=manager, name=name, name_de=name_de, unit=unit, unit_de=UNITS_DE.get(unit, ""),
+            direction=direction, kind=kind,
             categories=[categories[slug] for slug in slugs])
     return metrics
 

@@ -51,3 +51,19 @@ def test_the_demo_configuration_has_german_for_every_category_gate_and_criterion
             missing += [gate.name] if not gate.name_de or gate.name_de == gate.name else []
             missing += [text for _req, text, text_de in gate.criteria if not text_de or text_de == text]
     assert missing == []
+
+
+def test_a_metric_unit_that_is_a_word_reads_in_german(make_promise, category):
+    from promises.metrics import metric_create
+    from tests.factories import UserFactory
+
+    manager = UserFactory(username="unit-manager", teams=["managers"])
+    metric = metric_create(user=manager, name="lead time", name_de="Lieferzeit", unit="working days",
+                           unit_de="Arbeitstage", direction="lower", kind="calendar_days", categories=[category])
+    promise = make_promise(metric=metric, target_value=10)
+    with translation.override("de"):
+        assert (promise.commitment, str(metric)) == ("Lieferzeit ≤ 10 Arbeitstage", "Lieferzeit (Arbeitstage)")
+    with translation.override("en"):
+        assert promise.commitment == "lead time ≤ 10 working days"
+    # the unit a target is checked against stays the one unit of the catalogue
+    assert promise.unit == "working days"
