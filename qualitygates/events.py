@@ -44,7 +44,7 @@ def gate_event_record(*, kind: EventKind, promise: ServicePromise, gate_review: 
     """Record a gate's event in the caller's transaction, with its recipients and full payload.
     Returns (event, recorded now)."""
     full = {**promise_payload(promise), **gate_review_payload(gate_review), "gate": gate_review.name,
-            **(payload or {})}
+            "gate_de": gate_review.name_de, **(payload or {})}
     if full.get("decision") in Decision.values:
         full["decision_label"] = decision_label(full["decision"])
     return event_record(kind=kind, recipients=_recipients(kind, promise, gate_review), payload=full,

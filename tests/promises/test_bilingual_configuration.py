@@ -67,3 +67,23 @@ def test_a_metric_unit_that_is_a_word_reads_in_german(make_promise, category):
         assert promise.commitment == "lead time ≤ 10 working days"
     # the unit a target is checked against stays the one unit of the catalogue
     assert promise.unit == "working days"
+
+
+def test_messages_name_the_gate_and_the_commitment_in_each_recipients_language(
+        make_promise, seller, category, service_user, service_user2):
+    from django.core import mail
+
+    from notifications.user_settings import notification_profile_set_language
+    from tests.outbox_support import drain
+
+    GateDefinition.objects.filter(plan__category=category, name="Feasibility").update(name_de="Machbarkeit")
+    notification_profile_set_language(user=service_user, language="de")
+    notification_profile_set_language(user=service_user2, language="en")
+    # when the promise is submitted (by an English-reading seller), its first gate opens for the service team
+    with translation.override("en"):
+        submitted(make_promise, seller)
+    drain()
+    german = next(m for m in mail.outbox if m.to == [service_user.email])
+    english = next(m for m in mail.outbox if m.to == [service_user2.email])
+    assert "Gate „Machbarkeit“" in german.subject and "response time (de) ≤ 4 h" in german.body
+    assert "Gate “Feasibility”" in english.subject and "response time ≤ 4 h" in english.body
