@@ -114,7 +114,7 @@ def _edit_gates_in_place(plan: GatePlan, gates: Sequence[GateDraft]) -> None:
         kept = [c.criterion_id for c in gate.criteria if c.criterion_id is not None]
         if set(kept) - set(criteria):
             raise ValidationFailed(_("Criteria %(ids)s are not criteria of the gate '%(gate)s'.")
-                                   % {"ids": sorted(set(kept) - set(criteria)), "gate": definition.name})
+                                   % {"ids": sorted(set(kept) - set(criteria)), "gate": definition.display_name})
         definition.criteria.exclude(pk__in=kept).delete()
         for draft in gate.criteria:
             if draft.criterion_id is None:

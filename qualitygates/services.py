@@ -81,7 +81,7 @@ def _require_decider(user, review: GateReview, promise: ServicePromise) -> None:
     if not is_member(user, review.owning_team_id):
         raise NotAllowed(
             _("Only members of the owning team '%(team)s' may decide the gate '%(gate)s'.")
-            % {"team": review.owning_team.name, "gate": review.name},
+            % {"team": review.owning_team.name, "gate": review.display_name},
             code=GateErrorCode.NOT_GATE_TEAM,
         )
     if promise.owner_id == user.pk:
@@ -110,10 +110,10 @@ def gate_decide(*, review_id: int, user, decision: Decision, comment: str = "", 
             if review.state != ReviewState.OPEN:
                 if review.state in DECIDED_REVIEW_STATES:
                     raise Conflict(_("The gate '%(gate)s' has already been decided (%(state)s).")
-                                   % {"gate": review.name, "state": review.state},
+                                   % {"gate": review.display_name, "state": review.state},
                                    code=GateErrorCode.ALREADY_DECIDED)
                 raise IllegalTransition(_("The gate '%(gate)s' is %(state)s, not open for a decision.")
-                                        % {"gate": review.name, "state": review.state})
+                                        % {"gate": review.display_name, "state": review.state})
             if decision == Decision.KILL and review.step == GateStep.CLOSURE:
                 raise ValidationFailed(_("A closure gate cannot kill a delivered promise; recycle sends the "
                                          "verification back."), code=GateErrorCode.KILL_AT_CLOSURE)
@@ -176,7 +176,7 @@ def gate_resume(*, review_id: int, user, comment: str = "", now: dt.datetime | N
             promise, review = _lock(review_id)
             if review.state != ReviewState.ON_HOLD:
                 raise IllegalTransition(_("The gate '%(gate)s' is %(state)s, not on hold.")
-                                        % {"gate": review.name, "state": review.state})
+                                        % {"gate": review.display_name, "state": review.state})
             if not (is_member(user, review.owning_team_id) or is_manager(user)):
                 raise NotAllowed(_("Only the owning team or a manager may resume a gate on hold."),
                                  code=GateErrorCode.NOT_GATE_TEAM)
