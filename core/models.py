@@ -7,6 +7,13 @@ import operator
 
 import pgtrigger
 from django.db import models
+from django.utils import translation
+
+
+def in_active_language(english: str, german: str) -> str:
+    """Configuration kept in both languages (a category's or a gate's name, a criterion): the German
+    text for a German reader where one is kept, else the English one."""
+    return german if german and translation.get_language() == "de" else english
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -21,6 +21,7 @@ from promises.metrics import metric_create
 from promises.models import Metric, PromiseState, ServicePromise
 from qualitygates.selectors import gate_plan_current
 
+from .catalogue import UNITS_DE
 from .clock import DemoClock
 
 MARKER = "DEMO-FB-"
@@ -62,7 +63,8 @@ def _metrics(manager, clock: DemoClock) -> dict[str, Metric]:
     found = {}
     for key, (name, name_de, unit, direction, kind) in METRICS.items():
         found[key] = Metric.objects.filter(name=name).first() or clock.call(
-            metric_create, user=manager, name=name, name_de=name_de, unit=unit, direction=direction, kind=kind)
+            metric_create, user=manager, name=name, name_de=name_de, unit=unit, unit_de=UNITS_DE.get(unit, ""),
+            direction=direction, kind=kind)
     return found
 
 

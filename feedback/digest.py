@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.models import EventKind, OutboxEvent
 from promises.models import PromiseState, ServicePromise, TrailSubject
 from qualitygates.models import GateReview, ReviewState
 
 from .events import feedback_event_record
-from .models import OPEN_IMPROVEMENT_STATES, ImprovementItem
+from .models import OPEN_IMPROVEMENT_STATES, ImprovementItem, ImprovementState
 
 
 def weekly_digest_figures(*, now: dt.datetime) -> dict:
@@ -30,7 +30,7 @@ def weekly_digest_figures(*, now: dt.datetime) -> dict:
         "week_ending": now.date().isoformat(),
         "open_improvements": improvements.count(),
         "improvement_examples": [
-            {"id": pk, "title": title, "state": state}
+            {"id": pk, "title": title, "state": state, "state_label": _untranslated_label(state)}
             for pk, title, state in improvements.order_by("created_at", "id").values_list("pk", "title", "state")[:10]
         ],
         "broken_open": broken.count(),
@@ -44,7 +44,14 @@ def weekly_digest_figures(*, now: dt.datetime) -> dict:
             {"id": r.pk, "gate": r.name, "promise_id": r.promise_id, "due_at": r.due_at.isoformat()}
             for r in overdue.order_by("due_at")[:10]
         ],
+        "link": "/dashboard/",
     }
+
+
+def _untranslated_label(state: str) -> str:
+    # The e-mail translates it into each manager's language when it is rendered.
+    with translation.override(None):
+        return str(ImprovementState(state).label)
 
 
 def weekly_digest_send(*, now: dt.datetime | None = None) -> OutboxEvent:

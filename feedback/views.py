@@ -10,7 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, DomainError, NotFound
-from promises.views import status_page_promise, status_page_response, status_page_throttled
+from promises.views import (
+    STATUS_PAGE_LANGUAGES,
+    status_page_promise,
+    status_page_response,
+    status_page_throttled,
+)
 
 from .forms import CustomerRatingForm
 from .services.intake import feedback_record_customer_rating
@@ -27,7 +32,7 @@ def customer_rating(request, token: str):
     throttled = status_page_throttled(request)
     if throttled:
         return throttled
-    language = request.GET.get("lang", "")
+    language = request.GET.get("lang", "") if request.GET.get("lang") in STATUS_PAGE_LANGUAGES else ""
     form = CustomerRatingForm(data=request.POST)
     if form.is_valid():
         try:

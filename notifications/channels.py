@@ -21,6 +21,8 @@ from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, gettext_lazy
 
+from core.models import in_active_language
+
 from . import webhook_targets
 from .models import Channel, Delivery, EventKind
 
@@ -69,13 +71,17 @@ def _context(delivery: Delivery) -> dict:
     # The domain sends the untranslated label; it is translated here, in the recipient's language.
     decision = gettext(payload["decision_label"]) if payload.get("decision_label") else payload.get("decision", "")
     values = {
-        "gate": payload.get("gate", ""), "decision": decision,
+        # The domain sends configuration in both languages where it has both (core.models.in_active_language).
+        "gate": in_active_language(payload.get("gate", ""), payload.get("gate_de", "")), "decision": decision,
+        "commitment": in_active_language(payload.get("commitment", ""), payload.get("commitment_de", "")),
         "title": payload.get("title") or str(payload.get("text", ""))[:80],
         "due": _due(payload), "kind": EventKind(event.kind).label if event.kind in EventKind.values else event.kind,
         "date": payload.get("week_ending", ""),
     }
     return {"event": event, "kind": event.kind, "payload": payload, "recipient": delivery.recipient,
-            "site_url": site, "link": link, "values": values}
+            "site_url": site, "link": link, "values": values,
+            "company": {"name": settings.COMPANY_NAME, "email": settings.COMPANY_CONTACT_EMAIL,
+                        "phone": settings.COMPANY_CONTACT_PHONE}}
 
 
 def render(delivery: Delivery, *, body: bool = False, summary: bool = False) -> Message:

@@ -41,7 +41,7 @@ S = PromiseState
 @admin.register(PromiseCategory)
 class PromiseCategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "interim_notice_days", "plan_version", "promise_count")
-    search_fields = ("name", "slug", "description")
+    search_fields = ("name", "name_de", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
 
     def get_queryset(self, request):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse
+from django.utils import translation
 
 from core import roles
 from notifications.models import EventKind
@@ -32,10 +33,16 @@ def promise_subject(promise: ServicePromise) -> str:
 
 
 def promise_payload(promise: ServicePromise) -> dict:
-    """What every message about a promise shows, as it is at the moment of the event."""
+    """What every message about a promise shows, as it is at the moment of the event; the commitment
+    in both languages, whichever the actor reads (each message picks its recipient's)."""
+    with translation.override("en"):
+        commitment = promise.commitment
+    with translation.override("de"):
+        commitment_de = promise.commitment
     return {
         "title": promise.title,
-        "commitment": promise.commitment,
+        "commitment": commitment,
+        "commitment_de": commitment_de,
         "promise": {"id": promise.pk, "title": promise.title, "state": promise.state},
         # The product's page where the owner works on it (the e-mail makes it absolute with SITE_URL).
         "link": reverse("web:promise-detail", args=[promise.pk]),

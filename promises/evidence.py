@@ -130,7 +130,7 @@ def metric_evidence(*, category: PromiseCategory, metric: Metric, target: Decima
     now = now or timezone.now()
     if not metric.categories.filter(pk=category.pk).exists():
         raise ValidationFailed(_("The metric '%(metric)s' is not in the catalogue of the category '%(category)s'.")
-                               % {"metric": metric.display_name, "category": category.name},
+                               % {"metric": metric.display_name, "category": category.display_name},
                                code=PromiseErrorCode.METRIC_NOT_IN_CATEGORY,
                                fields={"metric": _("not a metric of this category")})
     if target is not None and not target.is_finite():

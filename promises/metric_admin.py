@@ -18,13 +18,13 @@ from .models import Metric
 class MetricForm(forms.ModelForm):
     class Meta:
         model = Metric
-        fields = ("name", "name_de", "unit", "direction", "kind", "categories", "is_active")
+        fields = ("name", "name_de", "unit", "unit_de", "direction", "kind", "categories", "is_active")
 
 
 @admin.register(Metric)
 class MetricAdmin(admin.ModelAdmin):
     form = MetricForm
-    list_display = ("name", "name_de", "unit", "direction", "kind", "category_list", "is_active")
+    list_display = ("name", "name_de", "unit", "unit_de", "direction", "kind", "category_list", "is_active")
     list_filter = ("is_active", "direction", "kind", "categories")
     search_fields = ("name", "name_de", "unit")
     filter_horizontal = ("categories",)

@@ -39,19 +39,19 @@ def _save(metric: Metric, categories: Iterable[PromiseCategory]) -> Metric:
 
 
 def metric_create(*, user, name: str, unit: str, direction: MetricDirection, kind: MetricKind, name_de: str = "",
-                  categories: Iterable[PromiseCategory] = (), is_active: bool = True,
+                  unit_de: str = "", categories: Iterable[PromiseCategory] = (), is_active: bool = True,
                   now: dt.datetime | None = None) -> Metric:
     """Add a metric to the catalogue, attached to the categories whose promises may use it. (`now` is
     accepted like every write's clock; the catalogue stamps no time.)"""
     _require_manager(user)
     with transaction.atomic():
-        return _save(Metric(name=name.strip(), name_de=name_de.strip(), unit=unit.strip(), direction=direction,
-                            kind=kind, is_active=is_active), categories)
+        return _save(Metric(name=name.strip(), name_de=name_de.strip(), unit=unit.strip(), unit_de=unit_de.strip(),
+                            direction=direction, kind=kind, is_active=is_active), categories)
 
 
 def metric_update(*, metric_id: int, user, name: str, unit: str, direction: MetricDirection, kind: MetricKind,
-                  name_de: str = "", categories: Iterable[PromiseCategory] = (), is_active: bool = True,
-                  now: dt.datetime | None = None) -> Metric:
+                  name_de: str = "", unit_de: str = "", categories: Iterable[PromiseCategory] = (),
+                  is_active: bool = True, now: dt.datetime | None = None) -> Metric:
     """Edit a metric: names, kind, categories, retiring it (inactive: kept by the promises that use it,
     not chosen anew). Unit and direction change only while no promise uses the metric."""
     _require_manager(user)
@@ -67,6 +67,6 @@ def metric_update(*, metric_id: int, user, name: str, unit: str, direction: Metr
                   "direction, which therefore stay. Add a new metric instead.") % {"metric": metric.name},
                 code=PromiseErrorCode.METRIC_IN_USE,
                 fields={"unit" if unit != metric.unit else "direction": _("fixed while promises use the metric")})
-        metric.name, metric.name_de, metric.unit = name.strip(), name_de.strip(), unit
+        metric.name, metric.name_de, metric.unit, metric.unit_de = name.strip(), name_de.strip(), unit, unit_de.strip()
         metric.direction, metric.kind, metric.is_active = direction, kind, is_active
         return _save(metric, categories)

@@ -9,11 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from core.models import AppendOnlyModel
+from core.models import AppendOnlyModel, in_active_language
 
 from .trail_chain import GENESIS, chain_hash
 
@@ -36,7 +36,6 @@ class PromiseChannel(models.TextChoices):
 
 
 class Comparison(models.TextChoices):
-    # Signs read the same in both languages; they are catalogued so that every choice label is.
     AT_MOST = "lte", _("≤")
     AT_LEAST = "gte", _("≥")
     EXACTLY = "eq", _("=")
@@ -71,8 +70,10 @@ class Customer(models.Model):
 
 class PromiseCategory(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
+    name_de = models.CharField(_("name (German)"), max_length=120, blank=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
+    description_de = models.TextField(_("description (German)"), blank=True)
     interim_notice_days = models.PositiveSmallIntegerField(
         _("interim notice after (days)"),
         default=5,
@@ -86,7 +87,15 @@ class PromiseCategory(models.Model):
         verbose_name_plural = _("promise categories")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return in_active_language(self.name, self.name_de)
+
+    @property
+    def display_description(self) -> str:
+        return in_active_language(self.description, self.description_de)
 
 
 class MetricDirection(models.TextChoices):
@@ -110,6 +119,7 @@ class Metric(models.Model):
     name = models.CharField(_("name (English)"), max_length=120, unique=True)
     name_de = models.CharField(_("name (German)"), max_length=120, blank=True)
     unit = models.CharField(_("unit"), max_length=30, help_text=_("e.g. h, working days, %, min"))
+    unit_de = models.CharField(_("unit (German)"), max_length=30, blank=True, help_text=_("e.g. Arbeitstage"))
     direction = models.CharField(_("direction"), max_length=6, choices=MetricDirection.choices)
     kind = models.CharField(_("kind"), max_length=20, choices=MetricKind.choices)
     categories = models.ManyToManyField(PromiseCategory, related_name="metrics", blank=True,
@@ -122,14 +132,15 @@ class Metric(models.Model):
         verbose_name_plural = _("metrics")
 
     def __str__(self) -> str:
-        return f"{self.display_name} ({self.unit})"
+        return f"{self.display_name} ({self.display_unit})"
 
     @property
     def display_name(self) -> str:
-        """The name in the active language (German where one is kept, else English)."""
-        if self.name_de and translation.get_language() == "de":
-            return self.name_de
-        return self.name
+        return in_active_language(self.name, self.name_de)
+
+    @property
+    def display_unit(self) -> str:
+        return in_active_language(self.unit, self.unit_de)
 
     def allows(self, comparison: str) -> bool:
         """A comparison points the way the metric improves: at most a value where lower is better,
@@ -210,10 +221,9 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
     gate_plan = models.ForeignKey(
         "qualitygates.GatePlan", on_delete=models.PROTECT, null=True, blank=True, related_name="promises",
         help_text=_("The plan version this promise was submitted with; its gates are a snapshot of it."),
-            verbose_name=_("gate plan"),
+        verbose_name=_("gate plan"),
     )
-    actual_value = models.DecimalField(_("actual value"), max_digits=14, decimal_places=3,
-                                       null=True, blank=True)
+    actual_value = models.DecimalField(_("actual value"), max_digits=14, decimal_places=3, null=True, blank=True)
     outcome_reason = models.TextField(_("outcome reason"), blank=True)
     verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("verified at"))
     # The customer's status link (promises/status_link.py): issued at commitment, revocable, re-issuable.
@@ -221,10 +231,8 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
     status_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False,
         verbose_name=_("status token"))
     customer_visible_at = models.DateTimeField(
-        default=timezone.now,
-        help_text=_("When the customer last saw an update (state label change or interim notice)."),
-            verbose_name=_("customer visible at"),
-    )
+        _("customer visible at"), default=timezone.now,
+        help_text=_("When the customer last saw an update (state label change or interim notice)."))
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
@@ -261,7 +269,7 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
     @property
     def commitment(self) -> str:
         return (f"{self.metric.display_name} {self.get_comparison_display()} {self.target_value.normalize():f} "
-                f"{self.unit}")
+                f"{self.metric.display_unit}")
 
     # --- transitions: bodies touch this row only; services own the side effects -------------
     @transition(field=state, source=[S.DRAFT], target=S.IN_REVIEW)

@@ -93,7 +93,7 @@ def _check_commitment(promise: ServicePromise, *, unit: str = "", metric_chosen:
                                fields={"metric": _("retired")})
     if not metric.categories.filter(pk=promise.category_id).exists():
         raise ValidationFailed(_("The metric '%(metric)s' is not in the catalogue of the category '%(category)s'.")
-                               % {"metric": metric.display_name, "category": promise.category.name},
+                               % {"metric": metric.display_name, "category": promise.category.display_name},
                                code=PromiseErrorCode.METRIC_NOT_IN_CATEGORY,
                                fields={"metric": _("not a metric of this category")})
     if not metric.allows(promise.comparison):

@@ -47,7 +47,7 @@ def gate_event(*, kind: EventKind, promise: ServicePromise, gate_review: GateRev
     """A gate's event with its recipients and full payload, as the gate is at this moment (unsaved:
     ChangeWrites records it with the rest of the change)."""
     full = {**promise_payload(promise), **gate_review_payload(gate_review), "gate": gate_review.name,
-            **(payload or {})}
+            "gate_de": gate_review.name_de, **(payload or {})}
     if kind in DECIDE_PAGE_KINDS:
         full["link"] = reverse("web:gate-decide", args=[gate_review.pk])
     if full.get("decision") in Decision.values:

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.models import in_active_language
+
 
 def validate_timezone(value: str) -> None:
     try:
@@ -125,6 +127,7 @@ class GateDefinition(models.Model):
         verbose_name=_("plan"))
     order = models.PositiveSmallIntegerField(default=1, verbose_name=_("order"))
     name = models.CharField(max_length=150, verbose_name=_("name"))
+    name_de = models.CharField(max_length=150, blank=True, verbose_name=_("name (German)"))
     step = models.CharField(max_length=20, choices=GateStep.choices, verbose_name=_("step"))
     owning_team = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="owned_gates",
         verbose_name=_("owning team"))
@@ -139,7 +142,11 @@ class GateDefinition(models.Model):
         verbose_name_plural = _("gate definitions")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_step_display()})"
+        return f"{self.display_name} ({self.get_step_display()})"
+
+    @property
+    def display_name(self) -> str:
+        return in_active_language(self.name, self.name_de)
 
 
 class Requirement(models.TextChoices):
@@ -167,6 +174,7 @@ class GateCriterion(models.Model):
         verbose_name=_("definition"))
     order = models.PositiveSmallIntegerField(default=1, verbose_name=_("order"))
     text = models.CharField(max_length=300, verbose_name=_("text"))
+    text_de = models.CharField(max_length=300, blank=True, verbose_name=_("text (German)"))
     requirement = models.CharField(max_length=10, choices=Requirement.choices, default=Requirement.MUST,
         verbose_name=_("requirement"))
     weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(100)],
@@ -185,7 +193,11 @@ class GateCriterion(models.Model):
         constraints = [evidence_share_matches_kind("criterion")]
 
     def __str__(self) -> str:
-        return f"[{self.requirement}] {self.text}"
+        return f"[{self.requirement}] {self.display_text}"
+
+    @property
+    def display_text(self) -> str:
+        return in_active_language(self.text, self.text_de)
 
     def clean(self) -> None:
         if (self.kind == CriterionKind.EVIDENCE) != (self.evidence_min_share is not None):
@@ -223,6 +235,7 @@ class GateReview(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("round"))
     order = models.PositiveSmallIntegerField(verbose_name=_("order"))
     name = models.CharField(max_length=150, verbose_name=_("name"))
+    name_de = models.CharField(max_length=150, blank=True, verbose_name=_("name (German)"))
     step = models.CharField(max_length=20, choices=GateStep.choices, verbose_name=_("step"))
     owning_team = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="gate_reviews",
         verbose_name=_("owning team"))
@@ -256,7 +269,12 @@ class GateReview(ConcurrentTransitionMixin, models.Model):
                                 condition=models.Q(state="open"))]
 
     def __str__(self) -> str:
-        return f"{self.name} · promise #{self.promise_id} (round {self.round})"
+        return f"{self.display_name} · promise #{self.promise_id} (round {self.round})"
+
+    @property
+    def display_name(self) -> str:
+        """The gate's name in the reader's language (a snapshot, like the English one)."""
+        return in_active_language(self.name, self.name_de)
 
     @property
     def is_overdue(self) -> bool:
@@ -321,6 +339,7 @@ class GateCheck(models.Model):
                                   related_name="checks", verbose_name=_("criterion"))
     order = models.PositiveSmallIntegerField(default=1, verbose_name=_("order"))
     text = models.CharField(max_length=300, verbose_name=_("text"))
+    text_de = models.CharField(max_length=300, blank=True, verbose_name=_("text (German)"))
     requirement = models.CharField(max_length=10, choices=Requirement.choices, verbose_name=_("requirement"))
     weight = models.PositiveSmallIntegerField(default=1, verbose_name=_("weight"))
     kind = models.CharField(max_length=10, choices=CriterionKind.choices, default=CriterionKind.MANUAL,
@@ -343,7 +362,11 @@ class GateCheck(models.Model):
         verbose_name_plural = _("gate checks")
 
     def __str__(self) -> str:
-        return f"{self.text}: {self.get_result_display()}"
+        return f"{self.display_text}: {self.get_result_display()}"
+
+    @property
+    def display_text(self) -> str:
+        return in_active_language(self.text, self.text_de)
 
     @property
     def overridden(self) -> bool:

@@ -66,13 +66,13 @@ class CriterionInline(PlanPartInline, nested_admin.NestedTabularInline):
     model = GateCriterion
     form = CriterionForm
     extra = 0
-    fields = ("order", "text", "requirement", "weight", "kind", "evidence_min_share")
+    fields = ("order", "text", "text_de", "requirement", "weight", "kind", "evidence_min_share")
 
 
 class DefinitionInline(PlanPartInline, nested_admin.NestedStackedInline):
     model = GateDefinition
     extra = 0
-    fields = (("order", "name", "step"), ("owning_team", "decision_hours"), "description")
+    fields = (("order", "name", "name_de", "step"), ("owning_team", "decision_hours"), "description")
     autocomplete_fields = ("owning_team",)
     inlines = (CriterionInline,)
 
@@ -89,12 +89,12 @@ def _gate_drafts(formsets) -> list[GateDraft]:
             continue
         [criterion_formset] = form.nested_formsets
         criteria = tuple(
-            CriterionDraft(order=c["order"], text=c["text"], requirement=c["requirement"], weight=c["weight"],
-                           kind=c["kind"], evidence_min_share=c["evidence_min_share"],
+            CriterionDraft(order=c["order"], text=c["text"], text_de=c["text_de"], requirement=c["requirement"],
+                           weight=c["weight"], kind=c["kind"], evidence_min_share=c["evidence_min_share"],
                            criterion_id=criterion_form.instance.pk)
             for criterion_form in criterion_formset.forms
             if (c := criterion_form.cleaned_data) and not c.get("DELETE"))
-        gates.append(GateDraft(order=gate["order"], name=gate["name"], step=gate["step"],
+        gates.append(GateDraft(order=gate["order"], name=gate["name"], name_de=gate["name_de"], step=gate["step"],
                                owning_team=gate["owning_team"], decision_hours=gate["decision_hours"],
                                description=gate["description"], criteria=criteria,
                                definition_id=form.instance.pk))

@@ -37,6 +37,7 @@ class CriterionDraft:
     weight: int
     criterion_id: int | None = None
     kind: str = CriterionKind.MANUAL
+    text_de: str = ""
     evidence_min_share: Decimal | None = None
 
 
@@ -52,6 +53,7 @@ class GateDraft:
     description: str
     criteria: tuple[CriterionDraft, ...]
     definition_id: int | None = None
+    name_de: str = ""
 
 
 def _require_manager(user) -> None:
@@ -60,7 +62,8 @@ def _require_manager(user) -> None:
 
 
 def _definition_fields(gate: GateDraft) -> dict:
-    return {"order": gate.order, "name": gate.name, "step": gate.step, "owning_team": gate.owning_team,
+    return {"order": gate.order, "name": gate.name, "name_de": gate.name_de, "step": gate.step,
+            "owning_team": gate.owning_team,
             "decision_hours": gate.decision_hours, "description": gate.description}
 
 
@@ -79,7 +82,8 @@ def _check_criteria(gates: Sequence[GateDraft]) -> None:
 
 
 def _criterion_fields(criterion: CriterionDraft) -> dict:
-    return {"order": criterion.order, "text": criterion.text, "requirement": criterion.requirement,
+    return {"order": criterion.order, "text": criterion.text, "text_de": criterion.text_de,
+            "requirement": criterion.requirement,
             "weight": criterion.weight, "kind": criterion.kind, "evidence_min_share": criterion.evidence_min_share}
 
 
@@ -110,7 +114,7 @@ def _edit_gates_in_place(plan: GatePlan, gates: Sequence[GateDraft]) -> None:
         kept = [c.criterion_id for c in gate.criteria if c.criterion_id is not None]
         if set(kept) - set(criteria):
             raise ValidationFailed(_("Criteria %(ids)s are not criteria of the gate '%(gate)s'.")
-                                   % {"ids": sorted(set(kept) - set(criteria)), "gate": definition.name})
+                                   % {"ids": sorted(set(kept) - set(criteria)), "gate": definition.display_name})
         definition.criteria.exclude(pk__in=kept).delete()
         for draft in gate.criteria:
             if draft.criterion_id is None:

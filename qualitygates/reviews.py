@@ -59,12 +59,12 @@ def reviews_instantiate(*, promise: ServicePromise, plan: GatePlan, round_no: in
     definitions = list(plan.definitions.prefetch_related("criteria").order_by("order", "id"))
     ordered = sorted(definitions, key=lambda d: (STEP_ORDER.index(d.step), d.order, d.id))
     reviews = GateReview.objects.bulk_create([
-        GateReview(promise=promise, definition=d, round=round_no, order=i, name=d.name, step=d.step,
+        GateReview(promise=promise, definition=d, round=round_no, order=i, name=d.name, name_de=d.name_de, step=d.step,
                    owning_team_id=d.owning_team_id, decision_hours=d.decision_hours)
         for i, d in enumerate(ordered, start=1)
     ])
     GateCheck.objects.bulk_create([
-        GateCheck(review=review, criterion=c, order=c.order, text=c.text, requirement=c.requirement,
+        GateCheck(review=review, criterion=c, order=c.order, text=c.text, text_de=c.text_de, requirement=c.requirement,
                   weight=c.weight, kind=c.kind, evidence_min_share=c.evidence_min_share)
         for review, d in zip(reviews, ordered, strict=True)
         for c in d.criteria.all()
@@ -77,7 +77,7 @@ def reviews_copy(*, promise: ServicePromise, source: Sequence[GateReview], round
     sources = list(source)
     reviews = GateReview.objects.bulk_create([
         GateReview(promise=promise, definition_id=r.definition_id, round=round_no, order=r.order, name=r.name,
-                   step=r.step, owning_team_id=r.owning_team_id, decision_hours=r.decision_hours)
+                   name_de=r.name_de, step=r.step, owning_team_id=r.owning_team_id, decision_hours=r.decision_hours)
         for r in sources
     ])
     checks = GateCheck.objects.filter(review__in=sources).order_by("review_id", "order", "id")
@@ -85,7 +85,7 @@ def reviews_copy(*, promise: ServicePromise, source: Sequence[GateReview], round
     for check in checks:
         by_source.setdefault(check.review_id, []).append(check)
     GateCheck.objects.bulk_create([
-        GateCheck(review=new, criterion_id=c.criterion_id, order=c.order, text=c.text,
+        GateCheck(review=new, criterion_id=c.criterion_id, order=c.order, text=c.text, text_de=c.text_de,
                   requirement=c.requirement, weight=c.weight, kind=c.kind,
                   evidence_min_share=c.evidence_min_share)
         for old, new in zip(sources, reviews, strict=True)

@@ -102,7 +102,7 @@ def gate_decider_refusal(user, *, review: GateReview, promise_owner_id: int) -> 
     if not is_member(user, review.owning_team_id):
         return NotAllowed(
             _("Only members of the owning team '%(team)s' may decide the gate '%(gate)s'.")
-            % {"team": review.owning_team.name, "gate": review.name},
+            % {"team": review.owning_team.name, "gate": review.display_name},
             code=GateErrorCode.NOT_GATE_TEAM,
         )
     if promise_owner_id == user.pk:

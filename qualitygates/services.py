@@ -124,10 +124,10 @@ def gate_decide(*, review_id: int, user, decision: Decision, comment: str = "", 
             if review.state != ReviewState.OPEN:
                 if review.state in DECIDED_REVIEW_STATES:
                     raise Conflict(_("The gate '%(gate)s' has already been decided (%(state)s).")
-                                   % {"gate": review.name, "state": review.state},
+                                   % {"gate": review.display_name, "state": review.state},
                                    code=GateErrorCode.ALREADY_DECIDED)
                 raise IllegalTransition(_("The gate '%(gate)s' is %(state)s, not open for a decision.")
-                                        % {"gate": review.name, "state": review.state})
+                                        % {"gate": review.display_name, "state": review.state})
             if decision == Decision.KILL and review.step == GateStep.CLOSURE:
                 raise ValidationFailed(_("A closure gate cannot kill a delivered promise; recycle sends the "
                                          "verification back."), code=GateErrorCode.KILL_AT_CLOSURE)
@@ -202,7 +202,7 @@ def gate_resume(*, review_id: int, user, comment: str = "", now: dt.datetime | N
             promise, review = _lock(review_id)
             if review.state != ReviewState.ON_HOLD:
                 raise IllegalTransition(_("The gate '%(gate)s' is %(state)s, not on hold.")
-                                        % {"gate": review.name, "state": review.state})
+                                        % {"gate": review.display_name, "state": review.state})
             if not (is_member(user, review.owning_team_id) or is_manager(user)):
                 raise NotAllowed(_("Only the owning team or a manager may resume a gate on hold."),
                                  code=GateErrorCode.NOT_GATE_TEAM)

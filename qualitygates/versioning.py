@@ -91,7 +91,8 @@ def gate_plan_revise(*, plan_id: int, change_note: str, criteria_changes: Iterab
             new_definitions: dict[int, GateDefinition] = {}
             for d in plan.definitions.all():
                 new_definitions[d.pk] = GateDefinition.objects.create(
-                    plan=new_plan, order=d.order, name=d.name, step=d.step, owning_team_id=d.owning_team_id,
+                    plan=new_plan, order=d.order, name=d.name, name_de=d.name_de, step=d.step,
+                    owning_team_id=d.owning_team_id,
                     decision_hours=d.decision_hours, description=d.description)
             replaced = {c["replaces"]: c for c in cleaned if c["replaces"] is not None}
             copies = []
@@ -101,6 +102,8 @@ def gate_plan_revise(*, plan_id: int, change_note: str, criteria_changes: Iterab
                     copies.append(GateCriterion(
                         definition=new_definitions[d.pk], order=c.order,
                         text=change["text"] if change else c.text,
+                        # A changed criterion is worded anew; its German copy goes with the old wording.
+                        text_de="" if change else c.text_de,
                         requirement=change["requirement"] if change else c.requirement,
                         weight=change["weight"] if change else c.weight,
                         kind=c.kind, evidence_min_share=c.evidence_min_share))

@@ -91,7 +91,19 @@ def new_page(browser, live_server) -> Iterator[Callable]:
         context = browser.new_context(**options)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # What the browser refused or failed at: a CSP violation, a script error, a stylesheet or script
+        # that did not load. (A page answering 400 with its form's errors is not a problem; the
+        # browser's own favicon request is not the page's.)
+        page.problems = []
+        page.on("console", lambda message: message.type == "error"
+                and not message.text.startswith("Failed to load resource") and page.problems.append(message.text))
+        page.on("pageerror", lambda error: page.problems.append(str(error)))
+        page.on("response", lambda response: response.status >= 400
+                and response.request.resource_type not in ("document", "other")
+                and not response.url.endswith("/favicon.ico")
+                and page.problems.append(f"{response.status} {response.url}"))
+        return page
 
     yield open_page
     for context in contexts:

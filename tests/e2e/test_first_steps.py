@@ -32,6 +32,7 @@ def test_a_seller_signs_in_and_lands_on_home_at_desktop_and_phone_width(new_page
         assert_no_horizontal_scroll(page, width)
         screenshot(page, f"home-{width}")
     assert page.get_by_role("button", name="Sign out sales").is_visible()
+    assert page.problems == []
 
 
 @pytest.mark.parametrize(("lang", "labels"), [
@@ -76,3 +77,4 @@ def test_the_customer_rates_a_verified_promise_on_a_phone(
     # and at desktop width the page needs no sideways scrolling either
     assert_no_horizontal_scroll(page, 1280)
     screenshot(page, "status-rated-desktop", lang=lang)
+    assert page.problems == []

@@ -30,3 +30,17 @@ def test_weekly_digest_once_per_week(wall_clock, make_promise, seller, manager, 
     assert recipients(EventKind.WEEKLY_DIGEST) == ["manager", "manager"]
     digest = [m for m in mail.outbox if m.subject.startswith("Weekly improvement digest")]
     assert len(digest) == 2 and "Overdue gates: 1" in digest[0].body
+
+
+def test_the_digest_names_each_improvements_state_in_the_managers_language(wall_clock, seller, manager):
+    from feedback.services.improvements import improvement_propose
+    from notifications.user_settings import notification_profile_set_language
+
+    notification_profile_set_language(user=manager, language="de")
+    improvement_propose(user=seller, title="Rückrufoption anbieten")
+    event = kvp_digest.weekly_digest_send(now=at(2027, 3, 15, 7, 0))
+    assert event.payload["improvement_examples"][0]["state_label"] == "Proposed"
+    drain()
+    [email] = [m for m in mail.outbox if m.to == [manager.email]]
+    assert "Rückrufoption anbieten (Vorgeschlagen)" in email.body
+    assert "http://127.0.0.1:8000/dashboard/" in email.body

@@ -56,7 +56,6 @@ def deliveries(kind, channel=None):
 def test_event_is_written_in_the_transaction_and_dispatched_after_commit(
         submitted, service_user, django_capture_on_commit_callbacks, monkeypatch):
     review = open_review(submitted)
-    before = OutboxEvent.objects.latest("pk").pk
     # given a decision that fails validation, when it is attempted, then no event exists
     with pytest.raises(ValidationFailed):
         gs.gate_decide(review_id=review.pk, user=service_user, decision="kill", comment="")

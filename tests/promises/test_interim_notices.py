@@ -51,6 +51,9 @@ def test_interim_notice_after_silent_days(wall_clock, client, make_promise, sell
     [email] = [m for m in mail.outbox if m.to == [customer.email]]
     assert email.subject == f"Zwischenbescheid zu Ihrer Service-Zusage: {promise.title}"  # the customer speaks German
     assert f"http://127.0.0.1:8000/status/{promise.status_token}/" in email.body
+    # signed by the company, with how to reach a person there (settings COMPANY_*)
+    assert "Ihr Serviceteam von Example Service GmbH" in email.body
+    assert "Telefon: +49 30 1234567" in email.body and "E-Mail: service@example.com" in email.body
     # and another five silent days later, a second one
     assert promise_clock.interim_notices_send(now=first + dt.timedelta(days=5, minutes=1)) == 1
     assert CustomerNotice.objects.filter(promise=promise).count() == 2
