@@ -119,11 +119,11 @@ def test_a_promise_goes_the_whole_loop_through_the_pages(lang, new_page, screens
     expect(maker.locator("html")).to_have_attribute("lang", OTHER_LANGUAGE[lang])
     maker.locator("#language-select").select_option(lang)
     expect(maker.locator("html")).to_have_attribute("lang", lang)
-    visit(maker, "maker-home")
+    visit(maker, "step1-maker-home")
 
     maker.goto("/promises/new/")
     expect(maker.get_by_role("heading", name=t["new"], exact=True)).to_be_visible()
-    visit(maker, "new-promise")
+    visit(maker, "step1-new-promise")
     maker.get_by_label(label["title"], exact=True).fill(t["title"])
     maker.get_by_label(label["category"], exact=True).select_option(label=org.category.name)
     # the category's guidance, record and gate plan appear before anything is saved
@@ -146,33 +146,33 @@ def test_a_promise_goes_the_whole_loop_through_the_pages(lang, new_page, screens
     maker.get_by_label(label["due"], exact=True).fill((timezone.localdate() + dt.timedelta(days=45)).isoformat())
     assert not ServicePromise.objects.filter(title=t["title"]).exists(), "nothing is saved before the maker submits"
     panel.get_by_label(org.guidance_text).check()
-    visit(maker, "new-promise-filled")
+    visit(maker, "step1-new-promise-filled")
     maker.get_by_role("button", name=t["submit"]).click()
     expect(maker.locator(".messages")).to_contain_text(t["submitted"])
     expect(maker.locator(".page-head .pill")).to_have_text(t["in_review"])
     promise = ServicePromise.objects.get(title=t["title"])
     assert maker.url.endswith(f"/promises/{promise.pk}/")
     assert list(promise.guidance_acknowledgements.values_list("guidance__text", flat=True)) == [org.guidance_text]
-    visit(maker, "promise-submitted")
+    visit(maker, "step1-promise-submitted")
 
     # 2. The service gatekeeper finds it first in the gate queue and decides it with "all met".
-    decide_first_in_queue(new_page, visit, lang, t, "service", promise, shortcut=False)
+    decide_first_in_queue(new_page, visit, lang, t, "service", promise, step=2, shortcut=False)
     # 3. Legal, the second gate team, decides its gate with the "Go: all criteria met" shortcut.
-    decide_first_in_queue(new_page, visit, lang, t, "legal", promise, shortcut=True)
+    decide_first_in_queue(new_page, visit, lang, t, "legal", promise, step=3, shortcut=True)
 
     # 4. The maker commits and hands over on the promise page.
     maker.goto(f"/promises/{promise.pk}/")
     expect(maker.locator(".page-head .pill")).to_have_text(t["approved"])
-    visit(maker, "promise-approved")
+    visit(maker, "step4-promise-approved")
     maker.get_by_role("button", name=t["commit"]).click()
     expect(maker.locator(".messages")).to_contain_text(t["committed"])
-    visit(maker, "promise-committed")
+    visit(maker, "step4-promise-committed")
     maker.get_by_role("button", name=t["handover"]).click()
     expect(maker.locator(".messages")).to_contain_text(t["handed"])
-    visit(maker, "promise-handed-over")
+    visit(maker, "step4-promise-handed-over")
 
     # 5. Delivery decides the delivery gate.
-    decide_first_in_queue(new_page, visit, lang, t, "delivery", promise, shortcut=False)
+    decide_first_in_queue(new_page, visit, lang, t, "delivery", promise, step=5, shortcut=False)
 
     # 6. The maker records what was delivered: kept.
     maker.goto(f"/promises/{promise.pk}/")
@@ -181,7 +181,7 @@ def test_a_promise_goes_the_whole_loop_through_the_pages(lang, new_page, screens
     maker.get_by_role("button", name=t["verify"]).click()
     expect(maker.locator(".messages")).to_contain_text(t["verified_msg"])
     expect(maker.locator(".page-head .pill")).to_have_text(t["fulfilled"])
-    visit(maker, "promise-verified")
+    visit(maker, "step6-promise-verified")
     status_link = maker.locator("dt", has_text=t["status_link"]).locator("xpath=following-sibling::dd[1]/a")
     status_path = urlsplit(status_link.get_attribute("href")).path
 
@@ -189,13 +189,13 @@ def test_a_promise_goes_the_whole_loop_through_the_pages(lang, new_page, screens
     customer = new_page(lang=lang, phone=True)
     customer.goto(status_path)
     expect(customer.locator("html")).to_have_attribute("lang", lang)
-    visit(customer, "status-page", phone_only=True)
+    visit(customer, "step7-status-page", phone_only=True)
     customer.locator("label.choice", has_text=t["yes"]).tap()
     customer.locator("label.choice", has_text="5").tap()
     customer.get_by_role("textbox").fill(t["comment"])
     customer.get_by_role("button", name=t["send"]).tap()
     expect(customer.get_by_text(t["thanks"])).to_be_visible()
-    visit(customer, "status-rated", phone_only=True)
+    visit(customer, "step7-status-rated", phone_only=True)
     rating = Feedback.objects.get(promise=promise, source=FeedbackSource.CUSTOMER)
     assert (rating.kept_as_seen, rating.csat_score, rating.text) == (True, 5, t["comment"])
 
@@ -213,24 +213,24 @@ def test_a_promise_goes_the_whole_loop_through_the_pages(lang, new_page, screens
     # this month (the table's last row): the category kept all it verified — the journey's promise
     this_month = keep_chart.locator("tbody tr").last
     expect(this_month.locator(f'td[data-label="{org.category.name}"]')).to_have_text("100 %")
-    visit(manager, "dashboard")
+    visit(manager, "step8-dashboard")
 
     manager.get_by_role("link", name=t["board"], exact=True).click()
     title = org.improvement.title
     proposed = manager.locator('section[aria-labelledby="column-proposed"]')
     accepted = manager.locator('section[aria-labelledby="column-accepted"]')
     expect(proposed.get_by_role("heading", name=title)).to_be_visible()
-    visit(manager, "kvp-board")
+    visit(manager, "step8-kvp-board")
     card = proposed.get_by_role("article", name=title)
     card.get_by_role("button", name=re.compile(f"^{t['accept']}")).click()
     expect(accepted.get_by_role("heading", name=title)).to_be_visible()
     expect(proposed.get_by_role("heading", name=title)).to_have_count(0)
-    visit(manager, "kvp-board-accepted")
+    visit(manager, "step8-kvp-board-accepted")
     org.improvement.refresh_from_db()
     assert org.improvement.state == "accepted"
 
 
-def decide_first_in_queue(new_page, visit, lang, t, username, promise, *, shortcut: bool) -> None:
+def decide_first_in_queue(new_page, visit, lang, t, username, promise, *, step: int, shortcut: bool) -> None:
     """The gatekeeper opens the gate queue from the header, finds the promise's gate on top, and
     decides it: "Tick all as met" (which also chooses go) and save, or the no-script shortcut."""
     page = open_signed_in(new_page, lang, username)
@@ -238,22 +238,22 @@ def decide_first_in_queue(new_page, visit, lang, t, username, promise, *, shortc
     expect(page.get_by_role("heading", name=t["queue"], exact=True)).to_be_visible()
     row = first_open_gate_row(page)
     expect(row).to_contain_text(promise.title)
-    visit(page, f"{username}-gate-queue")
+    visit(page, f"step{step}-{username}-gate-queue")
     review = GateReview.objects.get(promise=promise, state="open")
     row.get_by_role("link", name=re.compile(f"^{t['decide']}")).click()
     expect(page.get_by_role("heading", name=t["decide_heading"] + review.name)).to_be_visible()
     if shortcut:
-        visit(page, f"{username}-decide")
+        visit(page, f"step{step}-{username}-decide")
         page.get_by_role("button", name=t["all_met"]).click()
     else:
         page.get_by_role("button", name=t["tick"]).click()
         expect(page.get_by_role("radio", name="Go", exact=True)).to_be_checked()
         for radio in page.locator('.criterion input[value="met"]').all():
             expect(radio).to_be_checked()
-        visit(page, f"{username}-decide-ticked")
+        visit(page, f"step{step}-{username}-decide-ticked")
         page.get_by_role("button", name=t["save"]).click()
     expect(page.locator(".messages")).to_contain_text(t["decided"])
     expect(page.locator(".messages")).to_contain_text(review.name)
-    visit(page, f"{username}-decided")
+    visit(page, f"step{step}-{username}-decided")
     review.refresh_from_db()
     assert (review.state, review.decision, review.decided_by.username) == ("passed", "go", username)
