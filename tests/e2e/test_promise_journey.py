@@ -19,6 +19,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from feedback.models import Feedback, FeedbackSource
+from notifications.selectors import user_language
 from promises.models import Metric, ServicePromise
 from qualitygates.models import GateReview
 
@@ -119,6 +120,7 @@ def test_a_promise_goes_the_whole_loop_through_the_pages(lang, new_page, screens
     expect(maker.locator("html")).to_have_attribute("lang", OTHER_LANGUAGE[lang])
     maker.locator("#language-select").select_option(lang)
     expect(maker.locator("html")).to_have_attribute("lang", lang)
+    assert user_language(org.users["sales"]) == lang, "the switch is remembered in the maker's profile"
     visit(maker, "step1-maker-home")
 
     maker.goto("/promises/new/")
