@@ -210,7 +210,7 @@ def promise_submit(*, promise_id: int, user, comment: str = "", acknowledged_gui
 def _start_approval(promise: ServicePromise, user, *, now: dt.datetime) -> None:
     if gates.step_start(promise=promise, step=GateStep.APPROVAL, actor=user, now=now) is None:
         gates.step_complete(promise=promise, step=GateStep.APPROVAL, actor=user, now=now,
-                            comment="The plan has no approval gates.")
+                            comment=_("The plan has no approval gates."))
 
 
 def promise_resubmit(*, promise_id: int, user, comment: str = "", now: dt.datetime | None = None) -> ServicePromise:
@@ -236,8 +236,8 @@ def promise_withdraw(*, promise_id: int, user, comment: str = "", now: dt.dateti
             raise IllegalTransition(_("A promise can be withdrawn only before commitment; this one is %(state)s.")
                                     % {"state": promise.state})
         now = now or timezone.now()
-        reviews_cancel_active(promise=promise, actor=user, comment="Promise withdrawn", now=now)
-        conditions_cancel_open(promise=promise, actor=user, comment="Promise withdrawn", now=now)
+        reviews_cancel_active(promise=promise, actor=user, comment=_("Promise withdrawn"), now=now)
+        conditions_cancel_open(promise=promise, actor=user, comment=_("Promise withdrawn"), now=now)
         apply_promise_transition(promise, "withdraw", actor=user, comment=comment, now=now)
     return promise
 
@@ -295,7 +295,7 @@ def promise_handover(*, promise_id: int, user, comment: str = "", now: dt.dateti
         now = now or timezone.now()
         if gates.step_start(promise=promise, step=GateStep.DELIVERY, actor=user, now=now) is None:
             gates.step_complete(promise=promise, step=GateStep.DELIVERY, actor=user, now=now, comment=comment or
-                                "The plan has no delivery gates.")
+                                _("The plan has no delivery gates."))
     return promise
 
 

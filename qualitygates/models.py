@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.models import in_active_language
@@ -215,10 +216,12 @@ class ReviewState(models.TextChoices):
 
 
 class Decision(models.TextChoices):
-    GO = "go", _("Go")
-    KILL = "kill", _("Kill")
-    HOLD = "hold", _("Hold")
-    RECYCLE = "recycle", _("Recycle")
+    # In context: Django's admin catalogue translates a bare "Go" (its action button) as "Ausführen",
+    # and it is found before ours.
+    GO = "go", pgettext_lazy("gate decision", "Go")
+    KILL = "kill", pgettext_lazy("gate decision", "Kill")
+    HOLD = "hold", pgettext_lazy("gate decision", "Hold")
+    RECYCLE = "recycle", pgettext_lazy("gate decision", "Recycle")
 
 
 R = ReviewState

@@ -164,32 +164,33 @@ def _decide(promise, review, decision, *, user, now, comment, conditions,
                                     now=now, payload={"gate": review.name, "decision": decision,
                                                       "comment": comment, "conditions": len(conditions)}))
 
+    # The trail's own remarks, in the language of whoever decided (the trail keeps them as written).
     if decision == Decision.GO:
         if step_start(promise=promise, step=review.step, actor=user, now=now, writes=writes) is None:
             writes.flush()
-            step_complete(promise=promise, step=review.step, actor=user, gate_review=review, now=now,
-                          comment=f"All gates of step '{review.get_step_display()}' passed.")
+            passed = _("All gates of step “%(step)s” passed.") % {"step": review.get_step_display()}
+            step_complete(promise=promise, step=review.step, actor=user, gate_review=review, now=now, comment=passed)
         return created
     writes.flush()
     if decision == Decision.KILL:
-        reviews_cancel_active(promise=promise, actor=user, comment="Promise rejected at gate " + review.name,
-                              now=now)
-        conditions_cancel_open(promise=promise, actor=user, comment="Promise rejected at gate " + review.name,
-                               now=now)
+        rejected = _("Promise rejected at gate %(gate)s") % {"gate": review.name}
+        reviews_cancel_active(promise=promise, actor=user, comment=rejected, now=now)
+        conditions_cancel_open(promise=promise, actor=user, comment=rejected, now=now)
         apply_promise_transition(promise, "reject", actor=user, comment=comment, gate_review=review, now=now)
     elif decision == Decision.HOLD:
         apply_promise_transition(promise, "hold", actor=user, comment=comment, gate_review=review, now=now)
     elif decision == Decision.RECYCLE:
         if review.step == GateStep.CLOSURE:
             pending = snapshot_reviews(promise, step=GateStep.CLOSURE)
-            reviews_cancel_active(promise=promise, actor=user, comment="Verification recycled at " + review.name,
-                                  now=now)
+            reviews_cancel_active(promise=promise, actor=user, now=now,
+                                  comment=_("Verification recycled at %(gate)s") % {"gate": review.name})
             reviews_copy(promise=promise, source=pending, round_no=review.round)
             apply_promise_transition(promise, "reopen_verification", actor=user, comment=comment,
                                      gate_review=review, now=now)
         else:
-            reviews_cancel_active(promise=promise, actor=user, comment="Recycled at gate " + review.name, now=now)
-            conditions_cancel_open(promise=promise, actor=user, comment="Recycled at gate " + review.name, now=now)
+            recycled = _("Recycled at gate %(gate)s") % {"gate": review.name}
+            reviews_cancel_active(promise=promise, actor=user, comment=recycled, now=now)
+            conditions_cancel_open(promise=promise, actor=user, comment=recycled, now=now)
             apply_promise_transition(promise, "send_to_rework", actor=user, comment=comment, gate_review=review,
                                      now=now)
     return created

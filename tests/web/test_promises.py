@@ -276,6 +276,23 @@ def test_the_owner_commits_hands_over_and_a_broken_verification_needs_its_reason
     assert ServicePromise.objects.get(pk=promise.pk).state == PromiseState.FULFILLED
 
 
+def test_a_german_maker_records_the_delivered_value_with_a_decimal_comma(
+        client, seller, make_promise, service_user, legal_user, delivery_user):
+    # given a promise in delivery, and its owner reading German
+    promise = in_delivery(make_promise, seller, service_user, legal_user, delivery_user)
+    client.force_login(seller)
+    client.cookies.load({"django_language": "de"})
+    page = client.get(reverse("web:promise-detail", args=[promise.pk])).content.decode()
+    # then the value is typed as text (a number input drops the comma in a browser of another language)
+    assert 'name="actual_value" inputmode="decimal"' in page and 'type="number"' not in page
+    # when they type 3,5 hours
+    response = client.post(reverse("web:promise-action", args=[promise.pk, "verify"]), {"actual_value": "3,5"})
+    # then 3.5 is recorded: kept (at most 4 h)
+    assert response.status_code == 302
+    promise = ServicePromise.objects.get(pk=promise.pk)
+    assert (promise.actual_value, promise.state) == (Decimal("3.5"), PromiseState.FULFILLED)
+
+
 def test_german_pages_show_state_labels_and_numbers_the_german_way(client, seller, make_promise):
     promise = submitted(make_promise, seller, deal_value=Decimal("12500"), target_value=Decimal("4"))
     client.force_login(seller)

@@ -66,3 +66,12 @@ def hours(value):
         return duration(float(value) * 3600)
     except (TypeError, ValueError):
         return value
+
+
+@register.filter
+def team(name: str) -> str:
+    """A team's name as the reader's language calls it ("delivery" → "Umsetzung"); a team the
+    product does not know by role keeps its own name."""
+    from web.views.promises.labels import team_label
+
+    return team_label(name)

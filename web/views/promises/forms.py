@@ -15,9 +15,17 @@ GUIDANCE_MAX = 200
 
 
 class FiniteDecimalField(forms.DecimalField):
-    """A decimal whose absurd spellings (1e400, NaN, Infinity) are form errors, not crashes."""
+    """A decimal typed as text in the reader's convention (German "3,5"; "3.5" in either language),
+    whose absurd spellings (1e400, NaN, Infinity) are form errors, not crashes. Not a number input:
+    a browser whose own language differs from the page's drops the comma there, so "3,5" arrived
+    as 35."""
 
     default_error_messages = {"invalid": _("Enter a number.")}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("localize", True)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
 
     def to_python(self, value):
         if isinstance(value, str) and len(value) > 40:
