@@ -33,6 +33,13 @@ def _project_app_labels() -> set[str]:
             and not IGNORED_DIRS & set(Path(config.path).resolve().relative_to(ROOT).parts)}
 
 
+def test_the_internal_summaries_are_not_in_the_admin():
+    from django.contrib import admin
+    shown = {model._meta.label for model in admin.site._registry}
+    assert INTERNAL_SUMMARY_MODELS - {label for label in INTERNAL_SUMMARY_MODELS if apps.get_model(label)} == set()
+    assert shown & INTERNAL_SUMMARY_MODELS == set()
+
+
 def test_the_checks_see_the_project():
     assert {"promises", "qualitygates", "feedback", "notifications", "api", "web"} <= {
         path.relative_to(ROOT).parts[0] for path in _catalogues()}
@@ -71,11 +78,17 @@ def _problem(value) -> str | None:
     return f"{english!r} has no German translation"
 
 
+# Summary rows that only the read side's SQL reads (issue 13): no page, form or admin shows their
+# names, so they carry none to translate. A summary that gets an admin page must leave this list.
+INTERNAL_SUMMARY_MODELS = {"promises.PromiseDay", "promises.BrokenReasonDay", "qualitygates.GateLeadTimeMonth",
+                           "qualitygates.GateEscapeTally", "qualitygates.GateEscapeReason", "feedback.FeedbackMonth"}
+
+
 def _labelled_things():
     """(where, value) for every model name, field name and choice label of the project's apps."""
     labels = _project_app_labels()
     for model in apps.get_models():
-        if model._meta.app_label not in labels:
+        if model._meta.app_label not in labels or model._meta.label in INTERNAL_SUMMARY_MODELS:
             continue
         where = model._meta.label
         for option in ("verbose_name", "verbose_name_plural"):
