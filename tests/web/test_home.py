@@ -183,5 +183,5 @@ def test_the_home_page_speaks_german(client, make_promise, seller, service_user,
     client.force_login(seller)
     client.cookies["django_language"] = "de"
     body = client.get(reverse("web:home")).content.decode()
-    assert "Meine Arbeit" in body and "Meine Versprechen, die mich brauchen" in body
+    assert "Meine Arbeit" in body and "Meine Leistungsversprechen, die mich brauchen" in body
     assert "Zur Nacharbeit zurückgeschickt" in body and "Lager prüfen" in body
