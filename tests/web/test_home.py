@@ -111,7 +111,9 @@ def test_a_manager_sees_overdue_gates_broken_promises_improvements_and_early_war
     # when the manager opens their home
     body = page(client, manager)
     # then each figure is there, with what it counts
-    assert "Waiting at the gate" in body and reverse("web:gate-decide", args=[open_review(waiting).pk]) in body
+    assert "Waiting at the gate" in body and reverse("web:promise-detail", args=[waiting.pk]) in body
+    # the gate opens its promise, not a decide page the manager would be refused
+    assert reverse("web:gate-decide", args=[open_review(waiting).pk]) not in body
     assert "Technician was ill" in body and reverse("web:promise-detail", args=[broken.pk]) in body
     assert "Keep a spare technician on call" in body
     assert "Early warning: On-site service broke 1 of its last 1 promises" in body
