@@ -127,11 +127,11 @@ def _plain_number(value: Decimal) -> str:
 def customer_commitment(promise: ServicePromise) -> str:
     """What we promised, in the active language: "response time ≤ 4 h" / "Reaktionszeit ≤ 4 h"."""
     return (f"{promise.metric.display_name} {promise.get_comparison_display()} "
-            f"{_plain_number(promise.target_value)} {promise.unit}")
+            f"{_plain_number(promise.target_value)} {promise.metric.display_unit}")
 
 
 def customer_measured(promise: ServicePromise) -> str:
     """What we measured once the promise was verified ("" before): the customer's own result."""
     if promise.actual_value is None or promise.verified_at is None:
         return ""
-    return f"{_plain_number(promise.actual_value)} {promise.unit}"
+    return f"{_plain_number(promise.actual_value)} {promise.metric.display_unit}"

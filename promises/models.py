@@ -16,6 +16,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from core.models import AppendOnlyModel
 
 from .trail_chain import GENESIS, chain_hash
+from .units import unit_label
 
 
 class Department(models.TextChoices):
@@ -122,7 +123,11 @@ class Metric(models.Model):
         verbose_name_plural = _("metrics")
 
     def __str__(self) -> str:
-        return f"{self.display_name} ({self.unit})"
+        return f"{self.display_name} ({self.display_unit})"
+
+    @property
+    def display_unit(self) -> str:
+        return unit_label(self.unit)
 
     @property
     def display_name(self) -> str:
@@ -255,7 +260,7 @@ class ServicePromise(ConcurrentTransitionMixin, models.Model):
     @property
     def commitment(self) -> str:
         return (f"{self.metric.display_name} {self.get_comparison_display()} {self.target_value.normalize():f} "
-                f"{self.unit}")
+                f"{self.metric.display_unit}")
 
     # --- transitions: bodies touch this row only; services own the side effects -------------
     @transition(field=state, source=[S.DRAFT], target=S.IN_REVIEW)

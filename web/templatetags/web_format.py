@@ -13,6 +13,8 @@ from django import template
 from django.utils import formats
 from django.utils.translation import pgettext
 
+from promises.units import unit_label
+
 register = template.Library()
 
 
@@ -66,3 +68,9 @@ def hours(value):
         return duration(float(value) * 3600)
     except (TypeError, ValueError):
         return value
+
+
+@register.filter
+def unit(value):
+    """A unit as stored ("working days") in the reader's language ("Arbeitstage"); symbols stay."""
+    return unit_label(str(value)) if value else ""
