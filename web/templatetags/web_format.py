@@ -14,6 +14,7 @@ from django.utils import formats
 from django.utils.translation import pgettext
 
 from promises.units import unit_label
+from web.views.promises.labels import team_label
 
 register = template.Library()
 
@@ -74,3 +75,9 @@ def hours(value):
 def unit(value):
     """A unit as stored ("working days") in the reader's language ("Arbeitstage"); symbols stay."""
     return unit_label(str(value)) if value else ""
+
+
+@register.filter
+def team(name):
+    """A team's group name ("service") as its readers call it ("Service", "Lieferung")."""
+    return team_label(str(name)) if name else ""

@@ -28,6 +28,7 @@ from qualitygates.models import GateStep
 from web.charts import Bar, Series, bar_chart, count_axis_max, duration_axis_max, line_chart
 from web.templatetags.web_format import hours as format_hours
 from web.templatetags.web_format import number
+from web.views.promises.labels import team_label
 
 # A wider range would draw more months than a chart can label; the summaries answer longer questions.
 MAX_RANGE_DAYS = 3 * 366
@@ -122,7 +123,7 @@ def keep_rate_chart(rows: list[dict], months: list[dt.date], category_id: int | 
 
 def lead_time_chart(rows: list[dict]):
     steps = dict(GateStep.choices)
-    bars = [Bar(label=f"{r['gate']} · {r['team']}", values=[r["p90_hours"], r["median_hours"]],
+    bars = [Bar(label=f"{r['gate']} · {team_label(r['team'])}", values=[r["p90_hours"], r["median_hours"]],
                 href=f"{reverse('web:gate-queue')}?{urlencode({'team': r['team_id']})}",
                 note=_("%(step)s; %(decided)s decided, %(open)s open now") % {
                     "step": steps.get(r["step"], r["step"]), "decided": r["decided"], "open": r["open_now"]})
