@@ -103,6 +103,20 @@ SPECS = [
                 segment="Handwerksbetriebe NRW"),
 ]
 
+# Why a gate sends a promise of each category back: the reason the maker reads on top of the page.
+REWORK_REASONS = {
+    "on-site-service-response": "The response time is not achievable on weekends; restrict it to working days "
+                                "or add weekend on-call staff.",
+    "delivery-lead-time": "The supplier alone needs 8 working days; confirm stock in the ERP or promise a longer "
+                          "lead time.",
+    "hotline-24-7": "Night and weekend shifts are not staffed for the whole contract term; attach the staffing "
+                    "plan.",
+    "data-migration": "The export format of the source system is unknown; run a test migration with a sample "
+                      "first.",
+    "preventive-maintenance": "The visit interval does not fit the technicians' route planning in the region; "
+                              "align the dates with it.",
+}
+
 # The demo's distribution over the states: every state, most where the work is.
 STATE_PLAN = [
     S.DRAFT, S.DRAFT, S.DRAFT, S.DRAFT,
@@ -197,8 +211,7 @@ class Demo:
                 self.decide(promise, "go", "Capacity confirmed.", variant=n)
             return
         if target == S.REWORK:
-            self.decide(promise, "recycle", "The response time is not achievable on weekends; restrict it to "
-                                            "working days or add weekend on-call staff.")
+            self.decide(promise, "recycle", REWORK_REASONS[spec.category])
             return
         if target == S.REJECTED:
             if n % 2 and self.has_pending(promise, A):
