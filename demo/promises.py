@@ -41,7 +41,8 @@ MUST = Requirement.MUST
 
 @dataclass(frozen=True)
 class PromiseSpec:
-    """One kind of promise a maker gives: the demo varies customer, owner and state over these."""
+    """One kind of promise a maker gives: the demo varies customer, owner and state over these. Its
+    title, description and reasons are in one language, as one person would write them."""
 
     category: str
     title: str
@@ -60,7 +61,7 @@ class PromiseSpec:
 
 SPECS = [
     PromiseSpec("on-site-service-response", "Technician on site within 4 hours",
-                "Für die Abfüllanlage sagen wir einen Techniker vor Ort innerhalb von 4 Stunden nach Störungsmeldung zu.",
+                "For the bottling plant we promise a technician on site within 4 hours of a fault report.",
                 "response time", "lte", "4", "h", "contract", "sales", "3.5", "6",
                 "Technician stuck on the A9 after an accident; no second technician free in the region."),
     PromiseSpec("on-site-service-response", "Vor-Ort-Service am nächsten Werktag",
@@ -85,7 +86,7 @@ SPECS = [
                 "Telefonanlage fiel nach einem Update sechs Stunden aus.",
                 segment="Mittelstand Bayern"),
     PromiseSpec("data-migration", "Free migration of your customer data",
-                "Kostenlose Übernahme der Kundendaten aus dem Altsystem, abgeschlossen in 20 Arbeitstagen.",
+                "Free transfer of the customer data from the legacy system, completed within 20 working days.",
                 "migration time", "lte", "20", "working days", "offer", "presales", "18", "27",
                 "The legacy export contained 30 % duplicates that had to be cleaned by hand."),
     PromiseSpec("data-migration", "Datenmigration ohne Ausfallzeit",
