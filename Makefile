@@ -35,5 +35,10 @@ lint: $(STAMP)
 	DJANGO_ALLOWED_HOSTS=sqg.example.com DATABASE_URL=postgres://check@127.0.0.1:5432/check \
 	REDIS_URL=redis://127.0.0.1:6379/0 $(PY) manage.py check --deploy --fail-level WARNING
 
+# Benchmarks print figures (bench/RESULTS.md): SCALE=0.02 (20k promises) takes minutes, SCALE=1 a million.
+SCALE ?= 0.02
+bench: $(STAMP)
+	SCALE=$(SCALE) bash bench/run_all.sh
+
 clean:
 	rm -rf var $(VENV)

@@ -41,7 +41,8 @@ MUST = Requirement.MUST
 
 @dataclass(frozen=True)
 class PromiseSpec:
-    """One kind of promise a maker gives: the demo varies customer, owner and state over these."""
+    """One kind of promise a maker gives: the demo varies customer, owner and state over these. Its
+    title, description and reasons are in one language, as one person would write them."""
 
     category: str
     title: str
@@ -60,7 +61,7 @@ class PromiseSpec:
 
 SPECS = [
     PromiseSpec("on-site-service-response", "Technician on site within 4 hours",
-                "Für die Abfüllanlage sagen wir einen Techniker vor Ort innerhalb von 4 Stunden nach Störungsmeldung zu.",
+                "For the bottling plant we promise a technician on site within 4 hours of a fault report.",
                 "response time", "lte", "4", "h", "contract", "sales", "3.5", "6",
                 "Technician stuck on the A9 after an accident; no second technician free in the region."),
     PromiseSpec("on-site-service-response", "Vor-Ort-Service am nächsten Werktag",
@@ -85,7 +86,7 @@ SPECS = [
                 "Telefonanlage fiel nach einem Update sechs Stunden aus.",
                 segment="Mittelstand Bayern"),
     PromiseSpec("data-migration", "Free migration of your customer data",
-                "Kostenlose Übernahme der Kundendaten aus dem Altsystem, abgeschlossen in 20 Arbeitstagen.",
+                "Free transfer of the customer data from the legacy system, completed within 20 working days.",
                 "migration time", "lte", "20", "working days", "offer", "presales", "18", "27",
                 "The legacy export contained 30 % duplicates that had to be cleaned by hand."),
     PromiseSpec("data-migration", "Datenmigration ohne Ausfallzeit",
@@ -102,6 +103,20 @@ SPECS = [
                 "Technikerkapazität im dritten Quartal durch Krankheitsfälle ausgefallen.",
                 segment="Handwerksbetriebe NRW"),
 ]
+
+# Why a gate sends a promise of each category back: the reason the maker reads on top of the page.
+REWORK_REASONS = {
+    "on-site-service-response": "The response time is not achievable on weekends; restrict it to working days "
+                                "or add weekend on-call staff.",
+    "delivery-lead-time": "The supplier alone needs 8 working days; confirm stock in the ERP or promise a longer "
+                          "lead time.",
+    "hotline-24-7": "Night and weekend shifts are not staffed for the whole contract term; attach the staffing "
+                    "plan.",
+    "data-migration": "The export format of the source system is unknown; run a test migration with a sample "
+                      "first.",
+    "preventive-maintenance": "The visit interval does not fit the technicians' route planning in the region; "
+                              "align the dates with it.",
+}
 
 # The demo's distribution over the states: every state, most where the work is.
 STATE_PLAN = [
@@ -197,8 +212,7 @@ class Demo:
                 self.decide(promise, "go", "Capacity confirmed.", variant=n)
             return
         if target == S.REWORK:
-            self.decide(promise, "recycle", "The response time is not achievable on weekends; restrict it to "
-                                            "working days or add weekend on-call staff.")
+            self.decide(promise, "recycle", REWORK_REASONS[spec.category])
             return
         if target == S.REJECTED:
             if n % 2 and self.has_pending(promise, A):

@@ -16,6 +16,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from core.models import AppendOnlyModel, in_active_language
 
 from .trail_chain import GENESIS, chain_hash
+from .units import unit_label
 
 
 class Department(models.TextChoices):
@@ -140,7 +141,9 @@ class Metric(models.Model):
 
     @property
     def display_unit(self) -> str:
-        return in_active_language(self.unit, self.unit_de)
+        # The German copy a manager typed wins; else the usual worded units read in the reader's
+        # language (promises/units.py); symbols stay as they are.
+        return in_active_language(self.unit, self.unit_de) if self.unit_de else unit_label(self.unit)
 
     def allows(self, comparison: str) -> bool:
         """A comparison points the way the metric improves: at most a value where lower is better,

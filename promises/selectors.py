@@ -332,7 +332,7 @@ def promise_search(*, user, text: str) -> QuerySet[ServicePromise]:
     matches = (Q(title__icontains=text) | Q(customer__name__icontains=text) | Q(crm_reference__icontains=text)
                | Q(customer__crm_reference__icontains=text) | Q(customer_segment__icontains=text))
     number = text.removeprefix("#")
-    if number.isdigit() and len(number) < 10:
+    if number.isdecimal() and len(number) < 10:  # isdigit() takes "²", which int() refuses
         matches |= Q(pk=int(number))
     return (ServicePromise.objects.filter(promise_visible_q(user)).filter(matches)
             .select_related("customer", "category", "owner").order_by("-created_at", "-id"))

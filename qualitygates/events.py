@@ -23,8 +23,10 @@ K = EventKind
 TEAM_KINDS = {K.GATE_OPENED, K.GATE_DUE_SOON, K.GATE_OVERDUE, K.GATE_RESUMED}
 OWNER_KINDS = {K.GATE_DECIDED, K.CONDITION_LAPSED}
 MANAGER_KINDS = {K.GATE_ESCALATED}
-# What asks for a decision links to the gate's decision page; a verdict, to the promise's page.
-DECIDE_PAGE_KINDS = TEAM_KINDS | MANAGER_KINDS
+# What asks the team for a decision links to the gate's decision page; a verdict, and an escalation to
+# the managers (who do not decide other teams' gates: the decision page would refuse them), to the
+# promise's page, which says who decides next and since when.
+DECIDE_PAGE_KINDS = TEAM_KINDS
 
 
 def _recipients(kind: EventKind, promise: ServicePromise, review: GateReview) -> Recipients:

@@ -118,7 +118,7 @@ class DecideForm(forms.Form):
 class ConditionForm(forms.Form):
     description = forms.CharField(label=_("Condition"), max_length=300, required=False)
     owner = forms.TypedChoiceField(label=_("Who sees to it"), coerce=int, required=False)
-    due = forms.DateField(label=_("Due by"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    due = forms.DateField(label=_("Due by"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                           help_text=_("By the end of the team's working day."))
 
     def __init__(self, *args, owners, calendar: Calendar, **kwargs):

@@ -6,7 +6,7 @@ actions) adds them in its own block below.
 
 from django.urls import path
 
-from web.views import account, dashboard, feedback, gates, home, inbox, kvp, promises
+from web.views import account, assets, dashboard, feedback, gates, home, inbox, kvp, promises
 
 app_name = "web"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("search/", home.search, name="search"),
     path("language/", account.language_switch, name="language"),
+    path("favicon.ico", assets.favicon, name="favicon"),
     # inbox
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:item_id>/read/", inbox.inbox_read, name="inbox-read"),

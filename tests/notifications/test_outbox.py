@@ -142,7 +142,7 @@ def test_email_is_written_in_the_recipients_language(submitted, service_user, se
     # and someone without a profile gets English
     english = [m for m in mail.outbox if m.to == [seller.email] and m.subject.startswith("Promise on hold")]
     assert english == []  # seller is German now; the hold notice is German as well
-    assert any(m.subject.startswith("Zusage pausiert") for m in mail.outbox)
+    assert any(m.subject.startswith("Leistungsversprechen pausiert") for m in mail.outbox)
 
 
 def test_webhook_is_signed_json(submitted, service_user, seller, receiver):

@@ -49,7 +49,7 @@ def test_interim_notice_after_silent_days(wall_clock, client, make_promise, sell
     promise.refresh_from_db()
     assert (notice.promise, notice.email, promise.customer_visible_at) == (promise, customer.email, first)
     [email] = [m for m in mail.outbox if m.to == [customer.email]]
-    assert email.subject == f"Zwischenbescheid zu Ihrer Service-Zusage: {promise.title}"  # the customer speaks German
+    assert email.subject == f"Zwischenbescheid zu Ihrem Leistungsversprechen: {promise.title}"  # the customer speaks German
     assert f"http://127.0.0.1:8000/status/{promise.status_token}/" in email.body
     # signed by the company, with how to reach a person there (settings COMPANY_*)
     assert "Ihr Serviceteam von Example Service GmbH" in email.body

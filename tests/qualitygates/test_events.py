@@ -53,5 +53,6 @@ def test_an_escalation_goes_to_the_managers(submitted):
     assert gate_escalations_send(now=review.due_at) == 1
     assert recipients_of(EventKind.GATE_ESCALATED) == Recipients(group_names=(roles.MANAGERS,))
     assert recipients_of(EventKind.GATE_OVERDUE) == Recipients(team_ids=(review.owning_team_id,))
-    for kind in (EventKind.GATE_ESCALATED, EventKind.GATE_OVERDUE):
-        assert OutboxEvent.objects.get(kind=kind).payload["link"] == f"/gates/{review.pk}/decide/"
+    # the team decides on the decision page; the managers, who may not decide it, read the promise's page
+    assert OutboxEvent.objects.get(kind=EventKind.GATE_OVERDUE).payload["link"] == f"/gates/{review.pk}/decide/"
+    assert OutboxEvent.objects.get(kind=EventKind.GATE_ESCALATED).payload["link"] == f"/promises/{submitted.pk}/"

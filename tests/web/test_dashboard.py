@@ -141,5 +141,5 @@ def test_the_dashboard_speaks_german(client, manager, outcome):  # noqa: F811
     client.force_login(manager)
     client.cookies["django_language"] = "de"
     body = client.get(URL).content.decode()
-    assert "Einhaltungsquote nach Monat" in body and "Wo Versprechen warten" in body
+    assert "Einhaltungsquote nach Monat" in body and "Wo Leistungsversprechen warten" in body
     assert "Alle Kategorien" in body and "100 %" in body

@@ -111,7 +111,9 @@ def test_a_manager_sees_overdue_gates_broken_promises_improvements_and_early_war
     # when the manager opens their home
     body = page(client, manager)
     # then each figure is there, with what it counts
-    assert "Waiting at the gate" in body and reverse("web:gate-decide", args=[open_review(waiting).pk]) in body
+    assert "Waiting at the gate" in body and reverse("web:promise-detail", args=[waiting.pk]) in body
+    # the gate opens its promise, not a decide page the manager would be refused
+    assert reverse("web:gate-decide", args=[open_review(waiting).pk]) not in body
     assert "Technician was ill" in body and reverse("web:promise-detail", args=[broken.pk]) in body
     assert "Keep a spare technician on call" in body
     assert "Early warning: On-site service broke 1 of its last 1 promises" in body
@@ -183,5 +185,5 @@ def test_the_home_page_speaks_german(client, make_promise, seller, service_user,
     client.force_login(seller)
     client.cookies["django_language"] = "de"
     body = client.get(reverse("web:home")).content.decode()
-    assert "Meine Arbeit" in body and "Meine Versprechen, die mich brauchen" in body
+    assert "Meine Arbeit" in body and "Meine Leistungsversprechen, die mich brauchen" in body
     assert "Zur Nacharbeit zurückgeschickt" in body and "Lager prüfen" in body

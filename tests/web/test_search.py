@@ -78,6 +78,6 @@ def test_search_speaks_german(client, make_promise, seller):
     client.force_login(seller)
     client.cookies["django_language"] = "de"
     body = client.get(reverse("web:search"), {"q": "hotline"}).content.decode()
-    assert "1 Versprechen gefunden" in body
+    assert "1 Leistungsversprechen gefunden" in body
     empty = client.get(reverse("web:search"), {"q": ""}).content.decode()
     assert "Geben Sie ein Wort ein" in empty

@@ -13,6 +13,9 @@ from django import template
 from django.utils import formats
 from django.utils.translation import pgettext
 
+from promises.units import unit_label
+from web.views.promises.labels import team_label
+
 register = template.Library()
 
 
@@ -69,9 +72,12 @@ def hours(value):
 
 
 @register.filter
-def team(name: str) -> str:
-    """A team's name as the reader's language calls it ("delivery" → "Umsetzung"); a team the
-    product does not know by role keeps its own name."""
-    from web.views.promises.labels import team_label
+def unit(value):
+    """A unit as stored ("working days") in the reader's language ("Arbeitstage"); symbols stay."""
+    return unit_label(str(value)) if value else ""
 
-    return team_label(name)
+
+@register.filter
+def team(name):
+    """A team's group name ("service") as its readers call it ("Service", "Lieferung")."""
+    return team_label(str(name)) if name else ""

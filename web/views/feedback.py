@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from core.errors import DomainError, NotAllowed
 from feedback.models import FeedbackChannel, FeedbackKind, Severity
 from feedback.services.access import require_team_member
 from feedback.services.intake import feedback_record
+from promises import selectors as promise_selectors
 from promises.models import PromiseCategory, ServicePromise
 from promises.selectors import promise_list
 from web.forms import form_add_domain_error
@@ -132,12 +132,10 @@ def feedback_new(request):
 def promise_search(request):
     """The htmx fragment: visible promises matching a title, customer or CRM reference, to pick one."""
     _require_recorder(request.user)
-    query = request.GET.get("q", "").strip()[:100]
+    # As typed, less what no text column can hold (a NUL byte is a database error, not a match).
+    query = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:100]
     results = []
     if len(query) >= SEARCH_MIN_CHARS:
-        match = Q(title__icontains=query) | Q(customer__name__icontains=query) | Q(crm_reference__icontains=query)
-        if query.lstrip("#").isdigit():
-            match |= Q(pk=int(query.lstrip("#")))
-        results = list(promise_list(user=request.user).filter(match).order_by("-created_at", "-id")[:SEARCH_LIMIT])
+        results = list(promise_selectors.promise_search(user=request.user, text=query)[:SEARCH_LIMIT])
     return render(request, "web/feedback/_promise_results.html",
                   {"results": results, "query": query, "too_short": 0 < len(query) < SEARCH_MIN_CHARS})

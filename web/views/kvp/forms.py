@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import FeedbackKind, ImprovementItem, Severity, TargetMeasure
 from feedback.services.targets import TargetInput
 from promises.models import Metric, PromiseCategory
+from web.templatetags.web_format import number
 
 TEXT_MAX = 10_000
 DATE = {"type": "date"}
@@ -83,6 +85,13 @@ class PlanForm(CommentForm):
     service_field_prefix = "targets[0]."
 
 
+def target_text(target) -> str:
+    """A target as web/kvp/_target_text.html writes it, in the reader's language and formats (the
+    model's str() is English with an ISO date)."""
+    return (f"{target.metric.display_name} {number(target.baseline)} → {number(target.target_value)} "
+            f"{target.metric.display_unit}, {date_format(target.deadline, 'SHORT_DATE_FORMAT')}")
+
+
 class CheckForm(forms.Form):
     """Check: the product measures each target itself; a value typed by hand goes beside it."""
 
@@ -94,7 +103,7 @@ class CheckForm(forms.Form):
         self.item = item
         for target in item.targets.all():
             self.fields[f"value_{target.pk}"] = forms.DecimalField(
-                label=_("Measured by hand: %(target)s") % {"target": target}, required=False, max_digits=14,
+                label=_("Measured by hand: %(target)s") % {"target": target_text(target)}, required=False, max_digits=14,
                 decimal_places=3, widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
 
     def service_kwargs(self) -> dict:

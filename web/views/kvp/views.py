@@ -103,7 +103,7 @@ def _render_item(request, item, *, bound=None, status: int = 200):
         target.counts = [(COUNT_LABELS.get(key, key), n) for key, n in (target.product_counts or {}).items()]
     labels = dict(S.choices)
     trail = [{"at": row.at, "from": labels.get(row.from_state, row.from_state), "comment": row.comment,
-              "to": labels.get(row.to_state, row.to_state), "actor": row.actor.get_username() if row.actor else ""}
+              "to": labels.get(row.to_state, row.to_state), "actor": (row.actor.get_full_name() or row.actor.get_username()) if row.actor else ""}
              for row in item.trail.all()]
     return render(request, "web/kvp/item.html", {
         "item": item, "moves": forms, "effect": effect, "trail": trail,

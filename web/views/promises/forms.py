@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +33,13 @@ class FiniteDecimalField(forms.DecimalField):
         if isinstance(value, str) and len(value) > 40:
             raise ValidationError(_("Enter a number."))
         return super().to_python(value)
+
+    def prepare_value(self, value):
+        # A stored Decimal("4.000") would fill the box with "4.000", which a German reader takes for
+        # four thousand: show the plain number ("4", "12500", "0.5"), as the number input expects.
+        if isinstance(value, Decimal) and value.is_finite():
+            return format(value.normalize(), "f")
+        return value
 
 
 class IdListField(forms.Field):
@@ -72,7 +81,8 @@ class PromiseForm(LabelledForm):
     comparison = forms.ChoiceField(label=_("Comparison"), initial=Comparison.AT_MOST, choices=[
         (Comparison.AT_MOST, _("≤ at most")), (Comparison.AT_LEAST, _("≥ at least")), (Comparison.EXACTLY, _("= exactly"))])
     target_value = FiniteDecimalField(label=_("Target value"), max_digits=14, decimal_places=3)
-    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input takes only ISO dates: a German "31.03.2027" would leave the box empty.
+    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     crm_reference = forms.CharField(label=_("CRM reference"), max_length=100, required=False)
     deal_value = FiniteDecimalField(label=_("Deal value (EUR)"), max_digits=14, decimal_places=2, min_value=0,
                                     required=False)

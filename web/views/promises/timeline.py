@@ -5,9 +5,12 @@ query of its own but the events'."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from notifications.models import EventKind
 from notifications.selectors import events_about
@@ -35,6 +38,38 @@ class Entry:
     conditions: list = field(default_factory=list)
 
 
+# The gate engine writes these comments into the trail as English prose (qualitygates/services.py); the
+# trail is append-only, so they are translated when read. Anything else is a person's words: as written.
+SYSTEM_COMMENTS = [
+    (re.compile(r"^Recycled at gate (?P<gate>.+)$"), gettext_noop("Recycled at gate “%(gate)s”.")),
+    (re.compile(r"^Promise rejected at gate (?P<gate>.+)$"), gettext_noop("Rejected at gate “%(gate)s”.")),
+    (re.compile(r"^Verification recycled at (?P<gate>.+)$"), gettext_noop("Verification recycled at “%(gate)s”.")),
+    (re.compile(r"^All gates of step '(?P<step>.+)' passed\.$"), gettext_noop("All gates of step “%(step)s” passed.")),
+]
+
+
+def _step_label(written: str) -> str:
+    """A step's label as the trail wrote it (in the writer's language) in the reader's language."""
+    for step in GateStep:
+        for language in ("en", "de"):
+            with translation.override(language):
+                found = str(step.label) == written
+            if found:
+                return str(step.label)
+    return written
+
+
+def comment_text(comment: str) -> str:
+    for pattern, message in SYSTEM_COMMENTS:
+        match = pattern.match(comment or "")
+        if match:
+            values = match.groupdict()
+            if "step" in values:
+                values["step"] = _step_label(values["step"])
+            return _(message) % values
+    return comment
+
+
 def _gate_title(review) -> str:
     return _("%(gate)s (%(team)s)") % {"gate": review.name, "team": team_label(review.owning_team.name)}
 
@@ -45,12 +80,13 @@ def _trail_entry(row, last_decision_row_ids: set[int], reviews: dict) -> Entry:
     if row.subject == TrailSubject.PROMISE:
         return Entry(row.at, "transition", _("%(from)s → %(to)s") % {
             "from": state_label(row.from_state), "to": state_label(row.to_state)},
-            text=row.comment, actor=row.actor)
+            text=comment_text(row.comment), actor=row.actor)
     if row.subject == TrailSubject.CONDITION:
         titles = {"condition_met": _("Condition met"), "condition_lapsed": _("Condition lapsed"),
                   "condition_cancelled": _("Condition cancelled")}
         return Entry(row.at, "condition", titles.get(row.action, _("Condition: %(action)s") % {"action": row.action}),
-                     text=row.comment, actor=row.actor, tone="danger" if row.action == "condition_lapsed" else "")
+                     text=comment_text(row.comment), actor=row.actor,
+                     tone="danger" if row.action == "condition_lapsed" else "")
     if row.subject == TrailSubject.STATUS_LINK:
         titles = {ISSUED: _("Status link issued to the customer"), REVOKED: _("Status link revoked"),
                   REISSUED: _("New status link issued")}
@@ -66,7 +102,7 @@ def _trail_entry(row, last_decision_row_ids: set[int], reviews: dict) -> Entry:
         return entry
     titles = {"open": _("%(gate)s opened"), "resume": _("%(gate)s resumed"), "cancel": _("%(gate)s cancelled")}
     title = titles.get(row.action, "%(gate)s: " + row.action)
-    return Entry(row.at, "gate", title % {"gate": _gate_title(review) if review else "?"}, text=row.comment,
+    return Entry(row.at, "gate", title % {"gate": _gate_title(review) if review else "?"}, text=comment_text(row.comment),
                  actor=row.actor)
 
 
