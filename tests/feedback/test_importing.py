@@ -43,7 +43,8 @@ def test_a_good_file_imports_every_row(good_csv, service_user, category, django_
     assert rows[2][:3] == ("suggestion", "on-site-service", "CRM-7")
     assert Feedback.objects.get(kind="praise").text == "Schnell, freundlich"
     event = OutboxEvent.objects.get(kind=EventKind.FEEDBACK_RECEIVED)
-    assert event.payload == {"import": True, "count": 3, "categories": [category.pk]}
+    assert event.payload == {"import": True, "count": 3, "categories": [category.pk],
+                             "link": "/dashboard/"}
 
 
 def test_bad_rows_import_nothing_and_are_each_reported(category, service_user):

@@ -23,7 +23,8 @@ def test_feedback_on_a_category_and_customer(service_user, category, customer):
                               text="Nobody came on Friday.")
     assert (item.category, item.customer, item.csat_score, item.source) == (category, customer, 2, "manual")
     event = OutboxEvent.objects.get(kind=EventKind.FEEDBACK_RECEIVED)
-    assert event.payload == {"feedback": item.pk, "kind": "complaint", "severity": "high", "category": category.pk}
+    assert event.payload == {"feedback": item.pk, "kind": "complaint", "severity": "high", "category": category.pk,
+                             "link": "/dashboard/"}
 
 
 def test_feedback_on_a_promise_takes_its_category_and_customer(service_user, make_promise):
