@@ -19,7 +19,7 @@ from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 
 from core.models import in_active_language
 
@@ -68,8 +68,10 @@ def _context(delivery: Delivery) -> dict:
     # Someone without an account (a customer) gets the link meant for them, never an internal one.
     path = payload.get("customer_link") if delivery.recipient_id is None else None
     link = site + (path or payload.get("link") or "/")
-    # The domain sends the untranslated label; it is translated here, in the recipient's language.
-    decision = gettext(payload["decision_label"]) if payload.get("decision_label") else payload.get("decision", "")
+    # The domain sends the untranslated label; it is translated here, in the recipient's language
+    # (in the "gate decision" context the gate engine's choices use).
+    decision = (pgettext("gate decision", payload["decision_label"]) if payload.get("decision_label")
+                else payload.get("decision", ""))
     values = {
         # The domain sends configuration in both languages where it has both (core.models.in_active_language).
         "gate": in_active_language(payload.get("gate", ""), payload.get("gate_de", "")), "decision": decision,

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
@@ -164,16 +164,18 @@ def _decide(promise, review, decision, *, user, now, comment, conditions,
                                     now=now, payload={"gate": review.name, "decision": decision,
                                                       "comment": comment, "conditions": len(conditions)}))
 
-    # The trail's own remarks, in the language of whoever decided (the trail keeps them as written).
+    # The engine's own notes go into the append-only trail in English; the promise page translates
+    # them for its reader (web/views/promises/timeline.py, SYSTEM_COMMENTS).
     if decision == Decision.GO:
         if step_start(promise=promise, step=review.step, actor=user, now=now, writes=writes) is None:
             writes.flush()
-            passed = _("All gates of step “%(step)s” passed.") % {"step": review.get_step_display()}
+            with translation.override("en"):  # the page translates the engine's notes when it shows them
+                passed = f"All gates of step '{review.get_step_display()}' passed."
             step_complete(promise=promise, step=review.step, actor=user, gate_review=review, now=now, comment=passed)
         return created
     writes.flush()
     if decision == Decision.KILL:
-        rejected = _("Promise rejected at gate %(gate)s") % {"gate": review.name}
+        rejected = f"Promise rejected at gate {review.name}"
         reviews_cancel_active(promise=promise, actor=user, comment=rejected, now=now)
         conditions_cancel_open(promise=promise, actor=user, comment=rejected, now=now)
         apply_promise_transition(promise, "reject", actor=user, comment=comment, gate_review=review, now=now)
@@ -183,12 +185,12 @@ def _decide(promise, review, decision, *, user, now, comment, conditions,
         if review.step == GateStep.CLOSURE:
             pending = snapshot_reviews(promise, step=GateStep.CLOSURE)
             reviews_cancel_active(promise=promise, actor=user, now=now,
-                                  comment=_("Verification recycled at %(gate)s") % {"gate": review.name})
+                                  comment=f"Verification recycled at {review.name}")
             reviews_copy(promise=promise, source=pending, round_no=review.round)
             apply_promise_transition(promise, "reopen_verification", actor=user, comment=comment,
                                      gate_review=review, now=now)
         else:
-            recycled = _("Recycled at gate %(gate)s") % {"gate": review.name}
+            recycled = f"Recycled at gate {review.name}"
             reviews_cancel_active(promise=promise, actor=user, comment=recycled, now=now)
             conditions_cancel_open(promise=promise, actor=user, comment=recycled, now=now)
             apply_promise_transition(promise, "send_to_rework", actor=user, comment=comment, gate_review=review,

@@ -43,7 +43,7 @@ class DecideForm(forms.Form):
         self.all_met = bool(self.data.get("all_met")) if self.is_bound else False
         for check in self.checks:
             self.fields[self.result_name(check)] = forms.ChoiceField(
-                label=check.text, choices=RESULT_CHOICES, required=False, widget=forms.RadioSelect,
+                label=check.display_text, choices=RESULT_CHOICES, required=False, widget=forms.RadioSelect,
                 initial=check.prefilled_result or None)
             self.fields[self.note_name(check)] = forms.CharField(
                 label=_("Reason for deciding against the evidence") if check.prefilled_result else _("Note"),

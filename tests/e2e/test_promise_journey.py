@@ -50,10 +50,10 @@ TEXT = {
                    "target": "Target value", "due": "Due date"},
     },
     "de": {
-        "title": "Techniker innerhalb von 4 Stunden vor Ort – Sonnenhof", "new": "Neues Versprechen",
-        "before": "Bevor Sie zusagen: On-site service response", "kept": "eingehalten", "broken": "gebrochen",
+        "title": "Techniker innerhalb von 4 Stunden vor Ort – Sonnenhof", "new": "Neues Leistungsversprechen",
+        "before": "Bevor Sie zusagen: Reaktionszeit Vor-Ort-Service", "kept": "eingehalten", "broken": "gebrochen",
         "typically": "typisch", "delivered": "Was wir geliefert haben: Reaktionszeit",
-        "met": "5 von 6 bisherigen Versprechen erreichten ein Ziel von 4 h (83 %).", "metric": "Reaktionszeit (h)",
+        "met": "5 von 6 bisherigen Leistungsversprechen erreichten ein Ziel von 4 h (83 %).", "metric": "Reaktionszeit (h)",
         "submit": "Zur Prüfung einreichen", "submitted": "Eingereicht: Das erste Gate ist offen.",
         "in_review": "In Prüfung", "queue": "Gate-Warteschlange", "decide": "Entscheiden",
         "decide_heading": "Entscheiden: ", "tick": "Alle als erfüllt markieren", "save": "Entscheidung speichern",
@@ -104,6 +104,10 @@ def open_signed_in(new_page, lang: str, username: str):
     return page
 
 
+def page_lang(page) -> str:
+    return page.locator("html").get_attribute("lang")
+
+
 def first_open_gate_row(page):
     return page.locator("table.gate-queue").first.locator("tbody tr").first
 
@@ -127,7 +131,7 @@ def test_a_promise_goes_the_whole_loop_through_the_pages(lang, new_page, screens
     expect(maker.get_by_role("heading", name=t["new"], exact=True)).to_be_visible()
     visit(maker, "step1-new-promise")
     maker.get_by_label(label["title"], exact=True).fill(t["title"])
-    maker.get_by_label(label["category"], exact=True).select_option(label=org.category.name)
+    maker.get_by_label(label["category"], exact=True).select_option(label=org.category.name_de if lang == "de" else org.category.name)
     # the category's guidance, record and gate plan appear before anything is saved
     panel = maker.locator("#category-panel")
     expect(panel.get_by_role("heading", name=t["before"])).to_be_visible()
@@ -136,7 +140,9 @@ def test_a_promise_goes_the_whole_loop_through_the_pages(lang, new_page, screens
     expect(panel.locator(".counts li", has_text=t["broken"])).to_contain_text(str(org.history_broken))
     expect(panel.locator(".counts")).to_contain_text("83 %")
     expect(panel.locator("ol.gate-plan li")).to_have_count(4)
-    for gate in ("Service capacity check", "Contract and liability review", "Dispatch readiness"):
+    gates = (("Prüfung der Servicekapazität", "Vertrags- und Haftungsprüfung", "Einsatzbereitschaft") if lang == "de"
+             else ("Service capacity check", "Contract and liability review", "Dispatch readiness"))
+    for gate in gates:
         expect(panel.locator("ol.gate-plan")).to_contain_text(gate)
     expect(panel.locator("ol.gate-plan li").first).to_contain_text(t["typically"])
     maker.get_by_label(label["customer"], exact=True).select_option(label=org.customer.name)
@@ -214,7 +220,7 @@ def test_a_promise_goes_the_whole_loop_through_the_pages(lang, new_page, screens
     keep_chart.get_by_text(t["table"]).click()
     # this month (the table's last row): the category kept all it verified — the journey's promise
     this_month = keep_chart.locator("tbody tr").last
-    expect(this_month.locator(f'td[data-label="{org.category.name}"]')).to_have_text("100 %")
+    expect(this_month.locator(f'td[data-label="{org.category.name_de if lang == "de" else org.category.name}"]')).to_have_text("100 %")
     visit(manager, "step8-dashboard")
 
     manager.get_by_role("link", name=t["board"], exact=True).click()
@@ -243,7 +249,7 @@ def decide_first_in_queue(new_page, visit, lang, t, username, promise, *, step: 
     visit(page, f"step{step}-{username}-gate-queue")
     review = GateReview.objects.get(promise=promise, state="open")
     row.get_by_role("link", name=re.compile(f"^{t['decide']}")).click()
-    expect(page.get_by_role("heading", name=t["decide_heading"] + review.name)).to_be_visible()
+    expect(page.get_by_role("heading", name=t["decide_heading"] + (review.name_de or review.name if page_lang(page) == "de" else review.name))).to_be_visible()
     if shortcut:
         visit(page, f"step{step}-{username}-decide")
         page.get_by_role("button", name=t["all_met"]).click()
@@ -255,7 +261,7 @@ def decide_first_in_queue(new_page, visit, lang, t, username, promise, *, step: 
         visit(page, f"step{step}-{username}-decide-ticked")
         page.get_by_role("button", name=t["save"]).click()
     expect(page.locator(".messages")).to_contain_text(t["decided"])
-    expect(page.locator(".messages")).to_contain_text(review.name)
+    expect(page.locator(".messages")).to_contain_text(review.name_de or review.name if page_lang(page) == "de" else review.name)
     visit(page, f"step{step}-{username}-decided")
     review.refresh_from_db()
     assert (review.state, review.decision, review.decided_by.username) == ("passed", "go", username)

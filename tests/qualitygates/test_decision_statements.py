@@ -15,11 +15,13 @@ pytestmark = pytest.mark.django_db
 
 # lock promise + review, read the checks, save them, save the review, read the next gate (with its
 # team's calendar), the evidence figures, open the next gate, the trail's last hash, the trail rows,
-# the outbox rows
-GO_OPENING_THE_NEXT_GATE = 10
+# the outbox rows; and the summaries of a passed gate (qualitygates/summaries.py): its lead-time
+# histogram row and its gate-escape tally
+GO_OPENING_THE_NEXT_GATE = 12
 # the same up to the next gate (none left), then the promise's own transition: its UPDATE, its trail
-# row (savepoint, promise lock, last hash, INSERT, release) and its outbox row
-GO_COMPLETING_THE_STEP = 15
+# row (savepoint, promise lock, last hash, INSERT, release) and its outbox row; and the passed gate's
+# two summary rows
+GO_COMPLETING_THE_STEP = 17
 # Inside the test's transaction the service's own transaction is a savepoint: SAVEPOINT and RELEASE.
 SAVEPOINT = 2
 

@@ -92,15 +92,19 @@ def _promise_list(**params) -> str:
     return f"{reverse('web:promise-list')}?{urlencode(params)}"
 
 
-def keep_rate_chart(rows: list[dict], months: list[dt.date], category_id: int | None):
-    """The overall keep rate and the busiest categories' as lines over the months."""
+def keep_rate_chart(rows: list[dict], months: list[dt.date], category_id: int | None,
+                    names: dict[int, str] | None = None):
+    """The overall keep rate and the busiest categories' as lines over the months, each category
+    named in the reader's language (`names`: id → display name)."""
+    names = names or {}
     overall: dict[dt.date, list[int]] = {}
     by_category: dict[int, dict] = {}
     for r in rows:
         totals = overall.setdefault(r["month"], [0, 0])
         totals[0] += r["kept"]
         totals[1] += r["kept"] + r["broken"]
-        entry = by_category.setdefault(r["category_id"], {"name": r["category"], "n": 0, "months": {}})
+        entry = by_category.setdefault(r["category_id"], {"name": names.get(r["category_id"], r["category"]),
+                                                          "n": 0, "months": {}})
         entry["n"] += r["kept"] + r["broken"]
         entry["months"][r["month"]] = r["keep_rate"]
 
@@ -215,7 +219,8 @@ def dashboard(request):
         "totals": {"kept": kept, "broken": broken, "verified": kept + broken,
                    "keep_rate": (kept * 100 / (kept + broken)) if kept + broken else None,
                    "feedback": sum(r["count"] for r in feedback_rows), "overdue": overdue["total"]},
-        "keep_chart": keep_rate_chart(keep_rows, months, category_id),
+        "keep_chart": keep_rate_chart(keep_rows, months, category_id, names={
+            c.pk: c.display_name for c in PromiseCategory.objects.only("pk", "name", "name_de")}),
         "lead_chart": lead_time_chart(lead_rows),
         "waiting": [r for r in lead_rows if r["open_now"]][:MAX_BARS],
         "overdue": overdue,

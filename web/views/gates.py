@@ -95,7 +95,7 @@ def gate_decide(request, review_id: int):
             form.add_decide_error(error, conditions)
         else:
             messages.success(request, _("Gate “%(gate)s” of “%(promise)s” decided: %(decision)s.")
-                             % {"gate": review.name, "promise": review.promise.title,
+                             % {"gate": review.display_name, "promise": review.promise.title,
                                 "decision": decision.label})
             return redirect("web:gate-queue")
     left = selectors.gate_time_left(review, calendar)

@@ -71,7 +71,7 @@ def comment_text(comment: str) -> str:
 
 
 def _gate_title(review) -> str:
-    return _("%(gate)s (%(team)s)") % {"gate": review.name, "team": team_label(review.owning_team.name)}
+    return _("%(gate)s (%(team)s)") % {"gate": review.display_name, "team": team_label(review.owning_team.name)}
 
 
 def _trail_entry(row, last_decision_row_ids: set[int], reviews: dict) -> Entry:
@@ -184,7 +184,7 @@ def promise_progress(promise: ServicePromise) -> list[Step]:
         return Step(label, status)
 
     def gates(step: str) -> list[Step]:
-        return [Step(r.name, REVIEW_STATUS.get(r.state, ""), team_label(r.owning_team.name), r)
+        return [Step(r.display_name, REVIEW_STATUS.get(r.state, ""), team_label(r.owning_team.name), r)
                 for r in reviews if r.step == step]
 
     verified = S.BROKEN if promise.state == S.BROKEN else S.FULFILLED
