@@ -149,7 +149,7 @@ def decide_through_service(world, gates) -> float:
 
 def capture(world, gate, connection):
     """The statements (sql, params) one service decision sends, and how long it waited for them."""
-    statements: list[tuple[str, tuple]] = []
+    statements: list[tuple[str, tuple | dict]] = []
     waited = [0.0]
 
     def wrapper(execute, sql, params, many, context):
@@ -158,7 +158,8 @@ def capture(world, gate, connection):
             return execute(sql, params, many, context)
         finally:
             waited[0] += time.perf_counter() - started
-            statements.append((sql, tuple(params or ())))
+            # Named parameters (the summaries' hand-written SQL) stay a mapping; the rest a tuple.
+            statements.append((sql, dict(params) if isinstance(params, dict) else tuple(params or ())))
 
     with connection.execute_wrapper(wrapper):
         started = time.perf_counter()
@@ -197,7 +198,11 @@ class RawReplay:
     def _mapped(self, target_ids: dict[str, list[int]]):
         swap = {old: new for key, olds in self.template_ids.items()
                 for old, new in zip(olds, target_ids[key], strict=True)}
-        return [(sql, tuple(swap.get(p, p) if type(p) is int else p for p in params))
+        def mapped(value):
+            return swap.get(value, value) if type(value) is int else value
+
+        return [(sql, {k: mapped(v) for k, v in params.items()} if isinstance(params, dict)
+                 else tuple(mapped(p) for p in params))
                 for sql, params in self.template]
 
     def replay(self, targets) -> float:

@@ -241,8 +241,8 @@ def load(cursor, rng: random.Random, ref: dict, now: dt.datetime, *, n_promises:
                     " category_id, customer_id, gate_plan_id, owner_id, metric_id")
     review_cols = ('id, round, "order", name, step, decision_hours, state, opened_at, due_at, hold_started_at,'
                    " remaining_seconds_at_hold, decision, decided_at, comment, decided_by_id, definition_id,"
-                   " owning_team_id, promise_id, evidence")
-    check_cols = 'id, "order", text, requirement, weight, result, note, criterion_id, review_id, evidence_min_share, kind, prefilled_result'
+                   " owning_team_id, promise_id, evidence, name_de")
+    check_cols = 'id, "order", text, requirement, weight, result, note, criterion_id, review_id, evidence_min_share, kind, prefilled_result, text_de'
     trail_cols = "id, subject, action, from_state, to_state, comment, at, actor_id, gate_review_id, promise_id, chain_hash"
     decisions = {"passed": "go", "failed": "kill", "on_hold": "hold", "recycled": "recycle"}
     # Created times spread over the span, in order, so ids follow time as they do in production.
@@ -360,12 +360,12 @@ def load(cursor, rng: random.Random, ref: dict, now: dt.datetime, *, n_promises:
                 rc.write_row((rid, 1, gate["order"], gate["name"], gate["step"], 16, g_state, opened, due,
                               decided if g_state == "on_hold" else None, 3600 if g_state == "on_hold" else None,
                               decision, decided, "Checked" if decision else "", decider, gate["id"], gate["team"],
-                              pid, None))
+                              pid, None, ""))
                 for k, (crit_id, text, requirement) in enumerate(gate["criteria"], start=1):
                     result = "met" if g_state == "passed" else ("not_met" if g_state in ("failed", "recycled")
                                                                  and k == 1 else "")
                     cc.write_row((check_ids.take(), k, text, requirement, 1, result, "", crit_id, rid, None,
-                                  "manual", ""))
+                                  "manual", "", ""))
                     counts["checks"] += 1
                 counts["reviews"] += 1
             previous = GENESIS

@@ -8,7 +8,7 @@ PY=.venv/bin/python
 SCALE="${SCALE:-0.02}"
 PG="postgres://postgres@127.0.0.1:5432"
 NAME="sqg_bench_$(echo "$SCALE" | tr -c '0-9\n' '_')"
-REDIS_DB="${BENCH_REDIS_DB:-14}"
+REDIS_DB="${BENCH_REDIS_DB:-9}"
 echo "== bench at scale $SCALE ($(uptime))"
 
 echo "== data set: bench/generate.py --scale $SCALE into $NAME"
