@@ -269,7 +269,10 @@ class GateReview(ConcurrentTransitionMixin, models.Model):
         indexes = [models.Index(fields=["owning_team", "state"]),
                    # the open-gate queue of a team, by due time (issue 13)
                    models.Index(fields=["owning_team", "due_at", "id"], name="gate_open_queue",
-                                condition=models.Q(state="open"))]
+                                condition=models.Q(state="open")),
+                   # the dashboard's lead times: the passed gates at the edges of a range, by decision time
+                   models.Index(fields=["decided_at"], name="gate_passed_decided_at",
+                                condition=models.Q(state="passed"))]
 
     def __str__(self) -> str:
         return f"{self.display_name} · promise #{self.promise_id} (round {self.round})"
