@@ -111,9 +111,17 @@ class _Slices:
     def spread(self, rows, dims: Sequence[str], measures: Sequence[str], into: dict) -> None:
         """Add each row's measures, signed, to into[key][dims] for every range its slice belongs to."""
         for r in rows:
-            for key, sign in self.owners.get(r["slice"], ()):
-                into.setdefault(key, {}).setdefault(tuple(r[d] for d in dims), Counter()).update(
-                    {m: sign * (r[m] or 0) for m in measures})
+            owners = self.owners.get(r["slice"], ())
+            if not owners:
+                continue
+            dim = tuple(r[d] for d in dims)
+            values = [(m, r[m] or 0) for m in measures]
+            for key, sign in owners:
+                sums = into.setdefault(key, {}).get(dim)
+                if sums is None:
+                    sums = into[key][dim] = Counter()
+                for m, v in values:
+                    sums[m] += sign * v
 
 
 def _read(plan: ReadPlan, *, summary: QuerySet, unit_field: str, summary_dims: Sequence[str],
