@@ -269,7 +269,15 @@ class GateReview(ConcurrentTransitionMixin, models.Model):
         indexes = [models.Index(fields=["owning_team", "state"]),
                    # the open-gate queue of a team, by due time (issue 13)
                    models.Index(fields=["owning_team", "due_at", "id"], name="gate_open_queue",
-                                condition=models.Q(state="open"))]
+                                condition=models.Q(state="open")),
+                   # the dashboard's overdue gates, longest overdue first, whatever the team, and its count of
+                   # the gates waiting now per gate and team (read from the index alone): open gates only
+                   # (key columns, not INCLUDE: SQLite in development has no INCLUDE and would warn)
+                   models.Index(fields=["due_at", "id", "owning_team", "name", "step", "promise"],
+                                name="gate_open_by_due", condition=models.Q(state="open")),
+                   # the dashboard's lead times: the passed gates at the edges of a range, by decision time
+                   models.Index(fields=["decided_at"], name="gate_passed_decided_at",
+                                condition=models.Q(state="passed"))]
 
     def __str__(self) -> str:
         return f"{self.display_name} · promise #{self.promise_id} (round {self.round})"

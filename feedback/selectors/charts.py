@@ -1,9 +1,12 @@
-"""The manager dashboard's series: plain ORM aggregates over a date range (and optionally one category),
-each a fixed number of queries whatever the data size, returned as plain lists of dicts.
+"""The manager dashboard's series over a date range (and optionally one category), returned as plain
+lists of dicts, each a fixed number of queries whatever the data size.
 
-These read the live tables. Pre-aggregated summaries (`feedback/selectors/trends.py`) answer the same
-questions at scale; a caller can switch to them without changing the keys documented here. A figure
-read from the live tables is current, so these report no `as_of`.
+The counts come from the summary rows kept in the same transaction as the changes (promises'
+PromiseDay, the feedback's FeedbackMonth, the gates' GateLeadTimeMonth histograms): whole UTC days or
+months from those, the edges of the range — a local midnight is not a UTC one, and a range may be cut
+inside a month — from the raw rows by index (chart_summaries.py). So the figures equal counting the
+raw rows for any range of local days, are current (no `as_of`), and cost what the range's length
+costs, not what the history's size does. Lead-time percentiles are read from 2 % histogram buckets.
 
 The figures are aggregates that show no single record: they count every promise, whoever looks
 (README, "Who sees what"). The one list of records here, the overdue gates, is filtered by the
@@ -13,45 +16,18 @@ reader's scope.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
-from statistics import median, quantiles
 
-from django.db import connection
-from django.db.models import (
-    Aggregate,
-    Avg,
-    Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Q,
-)
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from promises.models import ServicePromise
-from promises.outcomes import broken_q, kept_q
 from promises.selectors import gate_review_visible_q
 from qualitygates.models import GateReview, ReviewState
 
-from ..models import Feedback
+from .chart_summaries import Piece, feedback_sums, lead_time_histograms, outcomes
 from .figures import rate
-
-# Decisions that end a gate's wait: its lead time runs from opening to one of these.
-DECIDED_STATES = [ReviewState.PASSED, ReviewState.FAILED, ReviewState.ON_HOLD, ReviewState.RECYCLED]
-
-
-class Percentile(Aggregate):
-    """PostgreSQL's continuous percentile of an interval or a number."""
-
-    function = "PERCENTILE_CONT"
-    name = "Percentile"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    allow_distinct = False
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=f"{float(fraction):.2f}", **extra)
+from .summaries import histogram_quantile
 
 
 @dataclass(frozen=True)
@@ -80,28 +56,32 @@ class Period:
         return result
 
 
-def _month(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return value.date().replace(day=1)
-    return value.replace(day=1)
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _month_pieces(period: Period) -> list[Piece]:
+    """The period cut at local month boundaries: (first of the month, start, end)."""
+    pieces = []
+    for month in period.months():
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        pieces.append((month, max(period.start, _local_midnight(month)), min(period.end, _local_midnight(following))))
+    return pieces
 
 
 def keep_rate_by_month(*, period: Period, category_id: int | None = None) -> list[dict]:
-    """Verified promises per month of verification and category. One query.
+    """Verified promises per (local) month of verification and category: the day summaries of the whole
+    UTC days, the raw rows of the edges (chart_summaries). Two queries.
 
     Keys: `month` (date, first of the month), `category_id`, `category` (name), `kept`, `broken`,
     `keep_rate` (Decimal 0..1, None without verified promises). Months or categories without a verified
     promise are absent."""
-    qs = ServicePromise.objects.filter(verified_at__gte=period.start, verified_at__lt=period.end)
-    if category_id:
-        qs = qs.filter(category_id=category_id)
-    rows = (qs.annotate(month=TruncMonth("verified_at")).values("month", "category_id", "category__name")
-            .annotate(kept=Count("pk", filter=kept_q()), broken=Count("pk", filter=broken_q()))
-            .order_by("month", "category__name", "category_id"))
-    return [{"month": _month(r["month"]), "category_id": r["category_id"], "category": r["category__name"],
-             "kept": r["kept"], "broken": r["broken"], "keep_rate": rate(r["kept"], r["kept"] + r["broken"])}
-            for r in rows]
+    counts = outcomes(_month_pieces(period), category_id=category_id)
+    rows = [{"month": month, "category_id": cid, "category": name, "kept": c["kept"], "broken": c["broken"],
+             "keep_rate": rate(c["kept"], c["kept"] + c["broken"])}
+            for month, by_category in counts.items() for (cid, name), c in by_category.items()
+            if c["kept"] or c["broken"]]
+    return sorted(rows, key=lambda r: (r["month"], r["category"], r["category_id"]))
 
 
 def _hours(value) -> float | None:
@@ -113,45 +93,31 @@ def _hours(value) -> float | None:
 
 def gate_lead_times(*, period: Period, category_id: int | None = None, now: dt.datetime | None = None) -> list[dict]:
     """Where promises wait: per gate (its name and lifecycle step) and owning team, the median and the
-    90th percentile of the time from opening to decision (calendar hours) of the gates decided in the
-    period, and how many of them wait open right now. Two queries.
+    90th percentile of the time from opening to passing (calendar hours) of the gates passed in the
+    period, from the lead-time histograms (within 2 %; chart_summaries), and how many of them wait open
+    right now. Three queries.
 
-    Keys: `gate`, `step`, `team_id`, `team`, `decided`, `median_hours`, `p90_hours` (floats, None when
-    nothing was decided), `open_now`, `overdue_now`. Sorted by the 90th percentile, longest first: the
-    bottlenecks on top."""
+    Keys: `gate`, `step`, `team_id`, `team`, `decided` (passed in the period), `median_hours`,
+    `p90_hours` (floats, None when nothing passed), `open_now`, `overdue_now`. Sorted by the 90th
+    percentile, longest first: the bottlenecks on top."""
     now = now or timezone.now()
-    decided = GateReview.objects.filter(state__in=DECIDED_STATES, opened_at__isnull=False,
-                                        decided_at__gte=period.start, decided_at__lt=period.end)
-    waiting = GateReview.objects.filter(state=ReviewState.OPEN)
-    if category_id:
-        decided = decided.filter(promise__category_id=category_id)
-        waiting = waiting.filter(promise__category_id=category_id)
-    duration = ExpressionWrapper(F("decided_at") - F("opened_at"), output_field=DurationField())
-    keys = ("name", "step", "owning_team_id", "owning_team__name")
     rows: dict[tuple, dict] = {}
 
-    def row(r) -> dict:
-        key = tuple(r[k] for k in keys)
-        return rows.setdefault(key, {"gate": r["name"], "step": r["step"], "team_id": r["owning_team_id"],
-                                     "team": r["owning_team__name"], "decided": 0, "median_hours": None,
-                                     "p90_hours": None, "open_now": 0, "overdue_now": 0})
+    def row(name, step, team_id, team) -> dict:
+        return rows.setdefault((name, step, team_id, team), {
+            "gate": name, "step": step, "team_id": team_id, "team": team, "decided": 0, "median_hours": None,
+            "p90_hours": None, "open_now": 0, "overdue_now": 0})
 
-    if connection.vendor == "postgresql":
-        for r in decided.values(*keys).annotate(
-                n=Count("pk"), median=Percentile(duration, 0.5, output_field=DurationField()),
-                p90=Percentile(duration, 0.9, output_field=DurationField())).order_by():
-            row(r).update(decided=r["n"], median_hours=_hours(r["median"]), p90_hours=_hours(r["p90"]))
-    else:  # SQLite in development: the percentiles picked in Python from one ordered query
-        grouped: dict[tuple, list[float]] = {}
-        for r in decided.annotate(duration=duration).values(*keys, "duration").order_by("duration"):
-            grouped.setdefault(tuple(r[k] for k in keys), []).append(r["duration"].total_seconds())
-            row(r)
-        for key, values in grouped.items():
-            cuts = quantiles(values, n=10, method="inclusive") if len(values) > 1 else values * 9
-            rows[key].update(decided=len(values), median_hours=_hours(median(values)),
-                             p90_hours=_hours(cuts[8]))
+    for key, buckets in lead_time_histograms((None, period.start, period.end), category_id=category_id).items():
+        row(*key).update(decided=sum(n for _, n, _ in buckets), median_hours=_hours(histogram_quantile(buckets, 0.5)),
+                         p90_hours=_hours(histogram_quantile(buckets, 0.9)))
+    # Open gates only: the partial index of the open queue holds them.
+    waiting = GateReview.objects.filter(state=ReviewState.OPEN)
+    if category_id:
+        waiting = waiting.filter(promise__category_id=category_id)
+    keys = ("name", "step", "owning_team_id", "owning_team__name")
     for r in waiting.values(*keys).annotate(n=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))).order_by():
-        row(r).update(open_now=r["n"], overdue_now=r["overdue"])
+        row(*(r[k] for k in keys)).update(open_now=r["n"], overdue_now=r["overdue"])
     return sorted(rows.values(), key=lambda r: (-(r["p90_hours"] or 0), -r["open_now"], r["gate"], r["team"]))
 
 
@@ -177,38 +143,32 @@ def overdue_gates(*, user, now: dt.datetime | None = None, category_id: int | No
     }
 
 
-def _feedback(period: Period, category_id: int | None):
-    qs = Feedback.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
-    return qs.filter(category_id=category_id) if category_id else qs
-
-
 def feedback_by_channel_and_kind(*, period: Period, category_id: int | None = None) -> list[dict]:
-    """Feedback received in the period per channel and kind. One query.
+    """Feedback received in the period per channel and kind: the month summaries of the whole UTC
+    months, the raw rows of the edges (chart_summaries). Two queries.
 
     Keys: `channel`, `kind` (the stored values), `count`. Pairs without feedback are absent."""
-    rows = (_feedback(period, category_id).values("channel", "kind").annotate(n=Count("pk"))
-            .order_by("channel", "kind"))
-    return [{"channel": r["channel"], "kind": r["kind"], "count": r["n"]} for r in rows]
+    sums = feedback_sums([(None, period.start, period.end)], category_id=category_id).get(None, {})
+    return [{"channel": channel, "kind": kind, "count": c["count"]}
+            for (channel, kind), c in sorted(sums.items()) if c["count"]]
 
 
 def scores_by_month(*, period: Period, category_id: int | None = None) -> list[dict]:
-    """CSAT and NPS per month of receipt. One query.
+    """CSAT and NPS per (local) month of receipt, from the month summaries and the raw rows of the edges.
+    Two queries.
 
     Keys: `month` (date, first of the month), `csat_average` (float 1..5, None without a CSAT score),
     `csat_responses`, `nps` (the Net Promoter Score, −100..100: the share of promoters (9–10) minus
     the share of detractors (0–6), in percent; None without an NPS score), `nps_responses`,
     `promoters`, `detractors`. Months without any score are absent."""
-    rows = (_feedback(period, category_id).filter(Q(csat_score__isnull=False) | Q(nps_score__isnull=False))
-            .annotate(month=TruncMonth("received_at")).values("month")
-            .annotate(csat=Avg("csat_score", output_field=FloatField()), csat_n=Count("csat_score"),
-                      nps_n=Count("nps_score"), promoters=Count("pk", filter=Q(nps_score__gte=9)),
-                      detractors=Count("pk", filter=Q(nps_score__lte=6)))
-            .order_by("month"))
     result = []
-    for r in rows:
-        nps = round((r["promoters"] - r["detractors"]) * 100 / r["nps_n"], 1) if r["nps_n"] else None
-        result.append({"month": _month(r["month"]),
-                       "csat_average": round(r["csat"], 2) if r["csat"] is not None else None,
-                       "csat_responses": r["csat_n"], "nps": nps, "nps_responses": r["nps_n"],
-                       "promoters": r["promoters"], "detractors": r["detractors"]})
+    for month, by_pair in sorted(feedback_sums(_month_pieces(period), category_id=category_id).items()):
+        total = sum(by_pair.values(), Counter())
+        csat_n, nps_n = total["csat_count"], total["nps_count"]
+        if not csat_n and not nps_n:
+            continue
+        result.append({"month": month, "csat_average": round(total["csat_sum"] / csat_n, 2) if csat_n else None,
+                       "csat_responses": csat_n,
+                       "nps": round((total["promoters"] - total["detractors"]) * 100 / nps_n, 1) if nps_n else None,
+                       "nps_responses": nps_n, "promoters": total["promoters"], "detractors": total["detractors"]})
     return result

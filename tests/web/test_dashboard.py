@@ -133,7 +133,8 @@ def test_the_dashboard_runs_the_same_number_of_queries_for_little_and_more_data(
     with django_assert_max_num_queries(len(small)):
         body = client.get(URL).content.decode()
     assert "Category 2" in body
-    assert len(small) <= 20
+    # the series read summary rows and the raw rows of the range's edges: a query or two each
+    assert len(small) <= 24
 
 
 def test_the_dashboard_speaks_german(client, manager, outcome):  # noqa: F811

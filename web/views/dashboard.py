@@ -129,7 +129,7 @@ def lead_time_chart(rows: list[dict]):
     steps = dict(GateStep.choices)
     bars = [Bar(label=f"{r['gate']} · {team_label(r['team'])}", values=[r["p90_hours"], r["median_hours"]],
                 href=f"{reverse('web:gate-queue')}?{urlencode({'team': r['team_id']})}",
-                note=_("%(step)s; %(decided)s decided, %(open)s open now") % {
+                note=_("%(step)s; %(decided)s passed, %(open)s open now") % {
                     "step": steps.get(r["step"], r["step"]), "decided": r["decided"], "open": r["open_now"]})
             for r in rows if r["decided"]][:MAX_BARS]
     longest = max((v or 0 for b in bars for v in b.values), default=0)
@@ -214,7 +214,7 @@ def dashboard(request):
         "form": form,
         "period": period,
         "category": category,
-        # Read from the live tables: current. A figure from a summary table carries its own as_of.
+        # The summaries are kept in the same transaction as the changes, the edges read raw: current.
         "as_of": None,
         "totals": {"kept": kept, "broken": broken, "verified": kept + broken,
                    "keep_rate": (kept * 100 / (kept + broken)) if kept + broken else None,
