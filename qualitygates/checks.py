@@ -85,6 +85,9 @@ def checks_save(checks: Sequence[GateCheck]) -> None:
     same single statement bulk_update sends, without building a CASE expression per row and field."""
     if not checks:
         return
+    if connection.vendor != "postgresql":  # the embedded default (SQLite) knows no column list on VALUES
+        GateCheck.objects.bulk_update(checks, ["result", "note"])
+        return
     rows = ", ".join(["(%s, %s, %s)"] * len(checks))
     params = [value for check in checks for value in (check.pk, check.result, check.note)]
     with connection.cursor() as cursor:
