@@ -106,13 +106,16 @@ def _trail_entry(row, last_decision_row_ids: set[int], reviews: dict) -> Entry:
                  actor=row.actor)
 
 
-def _event_title(event) -> str:
+def _event_title(event, reviews: dict) -> str:
     try:
         label = EventKind(event.kind).label
     except ValueError:
         label = event.kind
     gate = (event.payload or {}).get("gate_review") or {}
-    return f"{label}: {gate['name']}" if gate.get("name") else str(label)
+    review = reviews.get(gate.get("id"))
+    # The gate's name in the reader's language from the review (the payload keeps the English one).
+    name = review.display_name if review is not None else gate.get("name")
+    return f"{label}: {name}" if name else str(label)
 
 
 def promise_timeline(promise: ServicePromise) -> list[Entry]:
@@ -131,7 +134,7 @@ def promise_timeline(promise: ServicePromise) -> list[Entry]:
         gate = (event.payload or {}).get("gate_review") or {}
         if gate and gate.get("id") not in visible_reviews:
             continue  # about a gate of another team: not the reader's to see
-        entries.append(Entry(event.created_at, "notification", _event_title(event), actor=event.actor))
+        entries.append(Entry(event.created_at, "notification", _event_title(event, reviews), actor=event.actor))
     for notice in promise.customer_notices.all():
         entries.append(Entry(notice.created_at, "notice", _("%(kind)s sent to the customer") % {
             "kind": notice.get_kind_display()}))
