@@ -1,5 +1,5 @@
 """Summary rows of the feedback, kept in the same transaction as the feedback they count
-(feedback/services/summaries.py), for the trends of the managers' board."""
+(feedback/services/summaries.py), for the series of the managers' dashboard."""
 
 from __future__ import annotations
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from qualitygates import selectors
 from qualitygates.models import GateReview, ReviewState
 from qualitygates.selectors import TimeLeft
 from qualitygates.working_time import Calendar
+from web.templatetags.web_format import duration_parts
 
 
 @dataclass(frozen=True)
@@ -23,17 +23,7 @@ class Badge:
 
 def working_duration(seconds: int, working_day: int) -> str:
     """Working time as "1 d 2 h" where a day is one of the team's working days, not 24 hours."""
-    minutes = round(abs(seconds) / 60)
-    days, rest = divmod(minutes, max(working_day // 60, 1))
-    hours, minutes = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(pgettext("duration", "%(n)s d") % {"n": days})
-    if hours:
-        parts.append(pgettext("duration", "%(n)s h") % {"n": hours})
-    if minutes and not days:
-        parts.append(pgettext("duration", "%(n)s min") % {"n": minutes})
-    return " ".join(parts) or pgettext("duration", "%(n)s min") % {"n": 0}
+    return " ".join(duration_parts(round(abs(seconds) / 60), minutes_per_day=max(working_day // 60, 1)))
 
 
 def time_left_badge(left: TimeLeft | None) -> Badge | None:

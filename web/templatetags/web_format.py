@@ -36,8 +36,9 @@ def number(value, places: int = 2):
     return formats.number_format(rounded, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
-def _parts(total_minutes: int) -> list[str]:
-    days, rest = divmod(total_minutes, 24 * 60)
+def duration_parts(total_minutes: int, *, minutes_per_day: int = 24 * 60) -> list[str]:
+    """ "1 d 3 h", "2 h 15 min": minutes only under a day; a day is 24 h unless a working day is given."""
+    days, rest = divmod(total_minutes, minutes_per_day)
     hours, minutes = divmod(rest, 60)
     parts = []
     if days:
@@ -56,7 +57,7 @@ def duration(value):
         return ""
     seconds = value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
     sign = "−" if seconds < 0 else ""
-    return sign + " ".join(_parts(int(round(abs(seconds) / 60))))
+    return sign + " ".join(duration_parts(int(round(abs(seconds) / 60))))
 
 
 @register.filter
